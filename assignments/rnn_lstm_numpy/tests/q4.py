@@ -1,0 +1,55 @@
+"""q4: init_rnn and forward_pass."""
+
+
+@public(points=1)
+def test_forward_shapes_and_probabilities(init_rnn, forward_pass):
+    import numpy as np
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.arrays import check_callable, check_sequence_of_arrays, check_shape
+    from rnnlab_checks.fixtures import one_hot_sequence, rnn_shapes
+    check_callable("init_rnn", init_rnn)
+    check_callable("forward_pass", forward_pass)
+    params = init_rnn(50, 4)
+    names = ["U", "V", "W", "b_hidden", "b_out"]
+    if params is None or len(params) != 5:
+        raise CheckFailure("init_rnn should return the 5 arrays (U, V, W, b_hidden, b_out).")
+    for name, p, shape in zip(names, params, rnn_shapes(50, 4)):
+        check_shape(f"init_rnn(50, 4): {name}", p, shape)
+    inputs = one_hot_sequence(np.random.default_rng(0), 7, 4)
+    h0 = np.zeros((50, 1))
+    result = forward_pass(inputs, h0, params)
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise CheckFailure("forward_pass should return (outputs, hidden_states).")
+    outputs, hidden_states = result
+    outputs = check_sequence_of_arrays("forward_pass: outputs", outputs, 7, (4, 1))
+    check_sequence_of_arrays("forward_pass: hidden_states (initial state first)", hidden_states, 8, (50, 1))
+    for t, o in enumerate(outputs):
+        if abs(o.sum() - 1) > 1e-9 or o.min() < 0:
+            raise CheckFailure(f"forward_pass: outputs[{t}] sums to {o.sum():.6g}; each output is a "
+                               "softmax over the vocabulary and sums to 1.")
+
+
+@hidden(points=1)
+def test_forward_values(forward_pass, init_rnn):
+    import numpy as np
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.arrays import check_close
+    from rnnlab_checks.fixtures import one_hot_sequence, random_params, rnn_shapes
+    from rnnlab_checks.reference import reference_solution
+    reference = reference_solution("rnn_lstm_numpy")
+    rng = np.random.default_rng(4)
+    params = random_params(rng, rnn_shapes(6, 4))
+    inputs, h0 = one_hot_sequence(rng, 5, 4), rng.normal(size=(6, 1))
+    outputs, hidden_states = forward_pass(inputs, h0, params)
+    want_outputs, want_hidden = reference.forward_pass(inputs, h0, params)
+    for t in range(6):
+        check_close(f"forward_pass: hidden_states[{t}] (hidden_states[0] is the initial state)",
+                    hidden_states[t], want_hidden[t])
+    for t in range(5):
+        check_close(f"forward_pass: outputs[{t}]", outputs[t], want_outputs[t])
+    U, V, W, b_hidden, b_out = init_rnn(50, 4)
+    if np.all(U == 0) or np.all(V == 0) or np.all(W == 0):
+        raise CheckFailure("init_rnn: a weight matrix is all zeros; draw weights at random.")
+    if not 0.05 < np.std(V) * np.sqrt(50) < 5:
+        raise CheckFailure(f"init_rnn: V has standard deviation {np.std(V):.3g}; with fan-in 50 "
+                           "it should be about 1/sqrt(50) = 0.14.")

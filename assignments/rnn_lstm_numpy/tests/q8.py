@@ -1,0 +1,55 @@
+"""q8: greedy_generate."""
+
+
+@public(points=1)
+def test_greedy_continuation(env, greedy_generate):
+    import numpy as np
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.arrays import check_callable
+    from rnnlab_checks.fixtures import random_params, rnn_shapes
+    from rnnlab_checks.reference import reference_globals, trusted
+    check_callable("greedy_generate", greedy_generate)
+    forward_pass = trusted("rnn_lstm_numpy", env, "forward_pass")
+    word_to_idx = {"a": 0, "b": 1, "EOS": 2, "UNK": 3}
+    idx_to_word = {i: w for w, i in word_to_idx.items()}
+    for seed in range(6):
+        params = random_params(np.random.default_rng(seed), rnn_shapes(6, 4), scale=1.5)
+        prompt = ["a", "a", "b"]
+        with reference_globals("rnn_lstm_numpy", env, ["forward_pass", "one_hot_encode",
+                                                        "one_hot_encode_sequence"]):
+            generated = greedy_generate(params, prompt, word_to_idx, idx_to_word, max_length=8)
+        if not isinstance(generated, list):
+            raise CheckFailure(f"greedy_generate should return a list of words, got {generated!r:.60}.")
+        words = prompt + generated
+        for k, word in enumerate(generated):
+            inputs = np.eye(4)[[word_to_idx[w] for w in words[:len(prompt) + k]]][:, :, None]
+            probs = forward_pass(inputs, np.zeros((6, 1)), params)[0][-1]
+            best = idx_to_word[int(np.argmax(probs))]
+            if word != best:
+                raise CheckFailure(f"greedy_generate: after {words[:len(prompt) + k]} the most likely "
+                                   f"next word is {best!r} but you generated {word!r} (seed {seed}); "
+                                   "feed each generated word back in and carry the hidden state.")
+            if word == "EOS" and k != len(generated) - 1:
+                raise CheckFailure("greedy_generate: kept generating after 'EOS'; stop there.")
+        if generated[-1:] != ["EOS"] and len(generated) != 8:
+            raise CheckFailure(f"greedy_generate stopped after {len(generated)} words without 'EOS' "
+                               "and before max_length=8.")
+
+
+@hidden(points=1)
+def test_counts_on_a_trained_model(env, greedy_generate):
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.learning import check_anbn_generation
+    from rnnlab_checks.reference import reference_globals, reference_solution
+    reference = reference_solution("rnn_lstm_numpy")
+    sequences = reference.generate_dataset(num_sequences=256, max_n=11, seed=42)
+    word_to_idx, idx_to_word, _, vocab_size = reference.sequences_to_dicts(sequences)
+    train_set, val_set, _ = reference.create_datasets(sequences)
+    params, _, _ = reference.train_rnn(train_set, val_set, word_to_idx, vocab_size, num_epochs=10, seed=0)
+    with reference_globals("rnn_lstm_numpy", env, ["forward_pass", "one_hot_encode",
+                                                    "one_hot_encode_sequence"]):
+        check_anbn_generation("greedy_generate", greedy_generate, params, word_to_idx, idx_to_word)
+        endless = greedy_generate(params, ["a"] * 3, word_to_idx, idx_to_word, max_length=2)
+    if len(endless) != 2:
+        raise CheckFailure(f"greedy_generate(max_length=2) returned {len(endless)} words; stop at "
+                           "max_length new words even without 'EOS'.")

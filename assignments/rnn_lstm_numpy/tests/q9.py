@@ -1,0 +1,42 @@
+"""q9: init_lstm and lstm_forward."""
+
+
+@public(points=1)
+def test_lstm_shapes_and_probabilities(init_lstm, lstm_forward):
+    import numpy as np
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.arrays import check_callable, check_sequence_of_arrays, check_shape
+    from rnnlab_checks.fixtures import lstm_shapes, one_hot_sequence
+    check_callable("init_lstm", init_lstm)
+    check_callable("lstm_forward", lstm_forward)
+    params = init_lstm(50, 4)
+    names = ["W_f", "W_i", "W_g", "W_o", "W_v", "b_f", "b_i", "b_g", "b_o", "b_v"]
+    if params is None or len(params) != 10:
+        raise CheckFailure(f"init_lstm should return the 10 arrays ({', '.join(names)}).")
+    for name, p, shape in zip(names, params, lstm_shapes(50, 4)):
+        check_shape(f"init_lstm(50, 4): {name}", p, shape)
+    inputs = one_hot_sequence(np.random.default_rng(9), 7, 4)
+    result = lstm_forward(inputs, np.zeros((50, 1)), np.zeros((50, 1)), params)
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise CheckFailure("lstm_forward should return (outputs, cache).")
+    outputs = check_sequence_of_arrays("lstm_forward: outputs", result[0], 7, (4, 1))
+    for t, o in enumerate(outputs):
+        if abs(o.sum() - 1) > 1e-9 or o.min() < 0:
+            raise CheckFailure(f"lstm_forward: outputs[{t}] sums to {o.sum():.6g}; each output is a "
+                               "softmax over the vocabulary and sums to 1.")
+
+
+@hidden(points=1)
+def test_lstm_forward_values(lstm_forward):
+    import numpy as np
+    from rnnlab_checks.arrays import check_close
+    from rnnlab_checks.fixtures import lstm_shapes, one_hot_sequence, random_params
+    from rnnlab_checks.reference import reference_solution
+    reference = reference_solution("rnn_lstm_numpy")
+    rng = np.random.default_rng(10)
+    params = random_params(rng, lstm_shapes(5, 4))
+    inputs, h0, c0 = one_hot_sequence(rng, 6, 4), rng.normal(size=(5, 1)), rng.normal(size=(5, 1))
+    outputs, _ = lstm_forward(inputs, h0, c0, params)
+    want, _ = reference.lstm_forward(inputs, h0, c0, params)
+    for t in range(6):
+        check_close(f"lstm_forward: outputs[{t}] (from a non-zero initial h and C)", outputs[t], want[t])

@@ -1,0 +1,181 @@
+"""``rnnlab build``: reference solution + narrative + tests -> otter master notebook ->
+``otter assign`` -> student notebook, Gradescope zip and student bundle.
+
+Each step is a small function; ``build_lab`` runs them in order.
+"""
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from .labs import ROOT, SOLUTIONS, Lab, load_lab
+
+CHECKS_PACKAGE = "rnnlab_checks"
+REFERENCE_PACKAGE = "rnnlab_reference"
+DIST = ROOT / "dist"
+STUDENT_TEMPLATE = ROOT / "student_template"
+# What the zip's setup installs on Gradescope next to otter itself.
+GRADING_REQUIREMENTS = ["numpy>=1.26", "torch==2.13.0", "matplotlib"]
+# Fixed timestamp for the zip members, so that the same inputs give the same bytes.
+ZIP_DATE = (2020, 1, 1, 0, 0, 0)
+
+
+@dataclass
+class BuildResult:
+    """Paths of what ``build_lab`` wrote."""
+
+    lab: str
+    student_notebook: Path
+    autograder_zip: Path
+    student_bundle: Path
+
+
+def build_lab(name, dist=DIST, refresh_template=True):
+    """Build lab ``name`` into ``dist/<name>/`` and refresh ``student_template/<name>/``."""
+    lab = load_lab(name)
+    out = Path(dist) / name
+    staging = out / "master"
+    if out.exists():
+        shutil.rmtree(out)
+    staging.mkdir(parents=True)
+    stage_support_files(lab, staging)
+    master = staging / f"{name}.ipynb"
+    nbformat.write(master_notebook(lab), master)
+    run_otter_assign(master, out / "otter")
+    student_dir = out / "student"
+    shutil.copytree(out / "otter" / "student", student_dir)
+    normalise_notebook(student_dir / f"{name}.ipynb")
+    result = BuildResult(name, student_dir / f"{name}.ipynb",
+                         stable_autograder_zip(out / "otter" / "autograder", out / f"{name}-autograder.zip"),
+                         bundle(student_dir, out / f"{name}-student.zip"))
+    if refresh_template:
+        refresh_student_template(student_dir, STUDENT_TEMPLATE / name)
+    return result
+
+
+def stage_support_files(lab, staging):
+    """Copy the checks library (for everyone) and the reference (autograder only)."""
+    shutil.copytree(ROOT / "autograder" / "checks", staging / CHECKS_PACKAGE,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    reference = staging / REFERENCE_PACKAGE
+    reference.mkdir()
+    (reference / "__init__.py").write_text('"""Reference solutions: autograder only."""\n')
+    shutil.copy(SOLUTIONS / f"{lab.name}.py", reference / f"{lab.name}.py")
+    (staging / "requirements.txt").write_text("\n".join(GRADING_REQUIREMENTS) + "\n")
+
+
+def assignment_config(lab):
+    """The ASSIGNMENT CONFIG of the master notebook."""
+    return {
+        "name": lab.name,
+        "requirements": "requirements.txt",
+        "files": [CHECKS_PACKAGE],
+        "autograder_files": [REFERENCE_PACKAGE],
+        "tests": {"files": True, "ok_format": False},
+        "export_cell": {"pdf": False, "run_tests": False},
+        "check_all_cell": True,
+        "run_tests": False,
+        "generate": {"pdf": False, "show_hidden": False, "show_stdout": False},
+    }
+
+
+def master_notebook(lab: Lab):
+    """The otter-assign master notebook: narrative, solution cells, test cells."""
+    cells = [raw("# ASSIGNMENT CONFIG\n" + yaml.safe_dump(assignment_config(lab), sort_keys=False))]
+    for kind, value in lab.blocks:
+        if kind == "markdown":
+            cells.append(nbformat.v4.new_markdown_cell(value))
+        elif kind == "python":
+            cells.append(nbformat.v4.new_code_cell(value))
+        elif kind == "code":
+            cells.append(nbformat.v4.new_code_cell(lab.sections[value]))
+        else:
+            cells.extend(question_cells(lab, lab.questions[value]))
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return notebook
+
+
+def question_cells(lab, question):
+    """BEGIN QUESTION ... END QUESTION for one question, in otter assign's format."""
+    cells = [raw(f"# BEGIN QUESTION\nname: {question.name}\npoints: {question.points:g}")]
+    if question.prompt:
+        cells.append(nbformat.v4.new_markdown_cell(question.prompt))
+    cells.append(raw("# BEGIN SOLUTION"))
+    cells.extend(nbformat.v4.new_code_cell(lab.sections[s]) for s in question.solution_sections)
+    cells.append(raw("# END SOLUTION"))
+    cells.append(raw("# BEGIN TESTS"))
+    for test in question.tests:
+        config = f'""" # BEGIN TEST CONFIG\npoints: {test.points:g}\nhidden: {str(test.hidden).lower()}\n""" # END TEST CONFIG\n'
+        cells.append(nbformat.v4.new_code_cell(config + test.source))
+    cells.append(raw("# END TESTS"))
+    cells.append(raw("# END QUESTION"))
+    return cells
+
+
+def raw(text):
+    """A raw cell (otter assign reads its directives from raw cells)."""
+    return nbformat.v4.new_raw_cell(text)
+
+
+def run_otter_assign(master, out):
+    """Run the real ``otter assign``; its output goes to ``out/student`` and ``out/autograder``."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "otter", "assign", str(master.name), str(out.resolve())],
+        cwd=master.parent, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise RuntimeError(f"otter assign failed:\n{completed.stdout}\n{completed.stderr}")
+
+
+def normalise_notebook(path):
+    """Give cells stable ids so that the same inputs build the same student notebook."""
+    notebook = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = hashlib.sha1(f"{index}:{cell.source}".encode()).hexdigest()[:12]
+    nbformat.write(notebook, path)
+
+
+def stable_autograder_zip(autograder_dir, target):
+    """Copy otter's timestamped ``*-autograder_<time>.zip`` to a stable name."""
+    zips = sorted(autograder_dir.glob("*-autograder_*.zip"))
+    if len(zips) != 1:
+        raise RuntimeError(f"expected one autograder zip in {autograder_dir}, found {zips}")
+    with zipfile.ZipFile(zips[0]) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in sorted(source.infolist(), key=lambda i: i.filename):
+            if item.is_dir():
+                continue
+            info = zipfile.ZipInfo(item.filename, ZIP_DATE)
+            info.external_attr = item.external_attr
+            info.compress_type = zipfile.ZIP_DEFLATED
+            out.writestr(info, source.read(item))
+    return target
+
+
+def bundle(student_dir, target):
+    """The zip handed to students: the notebook, its public tests and the checks library."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for path in sorted(student_dir.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                info = zipfile.ZipInfo(str(path.relative_to(student_dir)), ZIP_DATE)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                out.writestr(info, path.read_bytes())
+    return target
+
+
+def refresh_student_template(student_dir, template_dir):
+    """Copy the student notebook and its public tests into the committed template."""
+    if template_dir.exists():
+        shutil.rmtree(template_dir)
+    template_dir.mkdir(parents=True)
+    for path in sorted(student_dir.iterdir()):
+        if path.suffix == ".ipynb":
+            shutil.copy(path, template_dir / path.name)
+        elif path.name == "tests":
+            shutil.copytree(path, template_dir / "tests")

@@ -1,0 +1,67 @@
+"""Shape, type, finiteness and value checks with messages that name what was expected."""
+
+import numpy as np
+
+from .failures import CheckFailure
+
+# Values computed in float64 by the same formulas agree to about 1e-12; 1e-7 absorbs a
+# different but valid order of summation and still catches every value bug of the catalogue.
+VALUE_RTOL = 1e-7
+VALUE_ATOL = 1e-9
+
+
+def check_callable(name, obj):
+    """Fail unless the notebook defines ``name`` as a function or class."""
+    if obj is None:
+        raise CheckFailure(f"{name} is not defined: run the cell that defines it (and the cells above it).")
+    if not callable(obj):
+        raise CheckFailure(f"{name} should be a function, but it is a {type(obj).__name__}.")
+
+
+def as_array(what, value):
+    """``value`` as a float64 array, or a failure that says what came back instead."""
+    if value is None or value is Ellipsis:
+        raise CheckFailure(f"{what} returned {value!r}: it is not implemented yet.")
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise CheckFailure(f"{what} should be a numeric array, got {type(value).__name__} ({error}).")
+
+
+def check_shape(what, value, expected_shape):
+    """Fail unless ``value`` is an array of ``expected_shape``; returns it as float64."""
+    array = as_array(what, value)
+    if array.shape != tuple(expected_shape):
+        raise CheckFailure(f"{what} has shape {array.shape}, expected {tuple(expected_shape)}.")
+    return array
+
+
+def check_finite(what, value):
+    """Fail if ``value`` holds NaN or inf."""
+    array = as_array(what, value)
+    if not np.all(np.isfinite(array)):
+        bad = np.argwhere(~np.isfinite(array))[0]
+        raise CheckFailure(f"{what} contains NaN or inf (first at index {tuple(int(i) for i in bad)}).")
+    return array
+
+
+def check_close(what, value, expected, rtol=VALUE_RTOL, atol=VALUE_ATOL):
+    """Fail unless ``value`` matches ``expected`` in shape and value; names the worst index."""
+    expected = np.asarray(expected, dtype=np.float64)
+    array = check_finite(what, check_shape(what, value, expected.shape))
+    excess = np.abs(array - expected) - (atol + rtol * np.abs(expected))
+    if np.any(excess > 0):
+        worst = np.unravel_index(int(np.argmax(excess)), expected.shape)
+        index = tuple(int(i) for i in worst)
+        raise CheckFailure(f"{what} is wrong at index {index}: got {array[worst]:.6g}, "
+                           f"expected {expected[worst]:.6g}.")
+    return array
+
+
+def check_sequence_of_arrays(what, values, length, shape):
+    """Fail unless ``values`` is a sequence of ``length`` arrays, each of ``shape``."""
+    if values is None or values is Ellipsis:
+        raise CheckFailure(f"{what} returned {values!r}: it is not implemented yet.")
+    if len(values) != length:
+        raise CheckFailure(f"{what} has {len(values)} entries, expected {length}.")
+    return [check_shape(f"{what}[{t}]", v, shape) for t, v in enumerate(values)]

@@ -1,0 +1,30 @@
+"""Seeded inputs for checks: random one-hot sequences and parameters in float64."""
+
+import numpy as np
+
+
+def one_hot_sequence(rng, length, vocab_size):
+    """A random sequence as one-hot columns, shape (length, vocab_size, 1)."""
+    return np.eye(vocab_size)[rng.integers(0, vocab_size, size=length)][:, :, None]
+
+
+def random_params(rng, shapes, scale=0.5):
+    """A tuple of float64 arrays N(0, scale^2) with the given shapes."""
+    return tuple(rng.normal(0.0, scale, shape) for shape in shapes)
+
+
+def rnn_shapes(hidden_size, vocab_size):
+    """Shapes of (U, V, W, b_hidden, b_out)."""
+    return [(hidden_size, vocab_size), (hidden_size, hidden_size), (vocab_size, hidden_size),
+            (hidden_size, 1), (vocab_size, 1)]
+
+
+def lstm_shapes(hidden_size, vocab_size):
+    """Shapes of (W_f, W_i, W_g, W_o, W_v, b_f, b_i, b_g, b_o, b_v)."""
+    z = hidden_size + vocab_size
+    return [(hidden_size, z)] * 4 + [(vocab_size, hidden_size)] + [(hidden_size, 1)] * 4 + [(vocab_size, 1)]
+
+
+def mean_cross_entropy(outputs, targets):
+    """Mean cross-entropy per token of probability columns against one-hot targets."""
+    return float(-np.mean([np.log(np.asarray(o)[np.argmax(y), 0]) for o, y in zip(outputs, targets)]))

@@ -1,0 +1,37 @@
+"""Learning checks: a loss below a calibrated threshold, and a^n b^n continuations."""
+
+import math
+
+from .failures import CheckFailure
+
+
+def check_loss_below(function, what, loss, threshold):
+    """Fail unless ``loss`` is finite and below ``threshold`` (nats per token)."""
+    loss = float(loss)
+    if not math.isfinite(loss):
+        raise CheckFailure(f"{function}: the {what} is {loss}; training diverged (NaN or inf).")
+    if loss >= threshold:
+        raise CheckFailure(f"{function}: the {what} is {loss:.4f} nats per token, above the "
+                           f"threshold {threshold} (the task's floor is 0.20, uniform guessing 1.39).")
+
+
+def check_anbn_generation(function, generate, params, word_to_idx, idx_to_word,
+                          values_of_n=range(1, 12), allowed_misses=1):
+    """After the prompt a^n b, a trained model must emit b^(n-1) EOS.
+
+    ``generate(params, prompt, word_to_idx, idx_to_word)`` returns the generated words.
+    At most ``allowed_misses`` values of n may go wrong.
+    """
+    misses = []
+    for n in values_of_n:
+        prompt = ["a"] * n + ["b"]
+        generated = list(generate(params, prompt, word_to_idx, idx_to_word))
+        if generated != ["b"] * (n - 1) + ["EOS"]:
+            misses.append((n, generated))
+    if len(misses) > allowed_misses:
+        n, generated = misses[0]
+        shown = " ".join(generated[:15]) + (" ..." if len(generated) > 15 else "")
+        raise CheckFailure(f"{function}: the trained model continues a^n b correctly for only "
+                           f"{len(values_of_n) - len(misses)} of {len(values_of_n)} values of n "
+                           f"(at least {len(values_of_n) - allowed_misses} needed); for n = {n} it "
+                           f"generated '{shown}' instead of {n - 1} b's and EOS.")

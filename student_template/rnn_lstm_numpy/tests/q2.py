@@ -1,0 +1,33 @@
+from otter.test_files import test_case
+
+OK_FORMAT = False
+
+name = "q2"
+points = 2
+
+@test_case(points=1, hidden=False)
+def test_vocabulary_with_unk(sequences_to_dicts):
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.arrays import check_callable
+    check_callable('sequences_to_dicts', sequences_to_dicts)
+    sequences = [['a', 'a', 'b', 'b', 'EOS'], ['a', 'b', 'EOS']]
+    result = sequences_to_dicts(sequences)
+    if not isinstance(result, tuple) or len(result) != 4:
+        raise CheckFailure(f'sequences_to_dicts should return (word_to_idx, idx_to_word, num_sequences, vocab_size), got {result!r:.80}.')
+    word_to_idx, idx_to_word, num_sequences, vocab_size = result
+    if num_sequences != 2:
+        raise CheckFailure(f'sequences_to_dicts: num_sequences is {num_sequences}, expected 2.')
+    if 'UNK' not in word_to_idx:
+        raise CheckFailure("sequences_to_dicts: the vocabulary has no 'UNK' entry; add it after the words of the data.")
+    if vocab_size != 4:
+        raise CheckFailure(f"sequences_to_dicts: vocab_size is {vocab_size}, expected 4 ('a', 'b', 'EOS' and 'UNK').")
+    try:
+        unknown = word_to_idx['c']
+    except KeyError:
+        raise CheckFailure("sequences_to_dicts: word_to_idx['c'] raised KeyError; unknown words must map to the index of 'UNK' (use a defaultdict).") from None
+    if unknown != word_to_idx['UNK']:
+        raise CheckFailure(f"sequences_to_dicts: word_to_idx['c'] is {unknown}, expected the index of 'UNK' ({word_to_idx['UNK']}).")
+    for word in ('a', 'b', 'EOS', 'UNK'):
+        if idx_to_word.get(word_to_idx[word]) != word:
+            raise CheckFailure(f"sequences_to_dicts: idx_to_word[word_to_idx['{word}']] is {idx_to_word.get(word_to_idx[word])!r}, expected '{word}'.")
+

@@ -1,0 +1,44 @@
+from otter.test_files import test_case
+
+OK_FORMAT = False
+
+name = "q6"
+points = 3
+
+@test_case(points=1, hidden=False)
+def test_clip_gradient_norm(clip_gradient_norm):
+    import numpy as np
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.arrays import check_callable, check_close
+    check_callable('clip_gradient_norm', clip_gradient_norm)
+    rng = np.random.default_rng(7)
+    grads = (rng.normal(size=(3, 4)), rng.normal(size=(3, 1)))
+    norm = np.sqrt(sum((np.sum(g ** 2) for g in grads)))
+    clipped = clip_gradient_norm(grads, max_norm=0.25)
+    if clipped is None or len(clipped) != 2:
+        raise CheckFailure('clip_gradient_norm should return the clipped gradients, one array per gradient.')
+    new_norm = np.sqrt(sum((np.sum(np.asarray(g) ** 2) for g in clipped)))
+    if not np.isclose(new_norm, 0.25, rtol=0.0001):
+        raise CheckFailure(f'clip_gradient_norm(max_norm=0.25): gradients of joint norm {norm:.4g} came back with joint norm {new_norm:.4g}, expected 0.25; scale all gradients by the same factor, computed from the norm of all of them.')
+    for k, (g, c) in enumerate(zip(grads, clipped)):
+        check_close(f'clip_gradient_norm: gradient {k}', c, g * (0.25 / norm), rtol=0.0001)
+    small = (0.01 * grads[0], 0.01 * grads[1])
+    for k, (g, c) in enumerate(zip(small, clip_gradient_norm(small, max_norm=0.25))):
+        check_close(f'clip_gradient_norm: gradient {k} of joint norm {0.01 * norm:.3g} < max_norm (it must be returned unchanged)', c, g)
+
+@test_case(points=1, hidden=False)
+def test_update_parameters(update_parameters):
+    import numpy as np
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.arrays import check_callable, check_close
+    check_callable('update_parameters', update_parameters)
+    rng = np.random.default_rng(8)
+    params = (rng.normal(size=(3, 4)), rng.normal(size=(3, 1)))
+    grads = (rng.normal(size=(3, 4)), rng.normal(size=(3, 1)))
+    kept = [p.copy() for p in params]
+    updated = update_parameters(params, grads, lr=0.1)
+    if updated is None or len(updated) != 2:
+        raise CheckFailure('update_parameters should return the new parameters, one array per parameter.')
+    for k, (p, g, new) in enumerate(zip(kept, grads, updated)):
+        check_close(f'update_parameters(lr=0.1): parameter {k} (gradient descent steps against the gradient: p - lr * g)', new, p - 0.1 * g)
+

@@ -1,0 +1,95 @@
+"""The ``rnnlab`` command: build labs, grade submissions, run the demo."""
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+
+from . import grading, reports
+from .build import DIST, build_lab
+from .labs import available_labs
+from .variants import buggy_notebook, catalogue
+
+
+def autograder_zip(lab, dist=DIST):
+    """The lab's autograder zip, built first if it is not there."""
+    path = Path(dist) / lab / f"{lab}-autograder.zip"
+    if not path.exists():
+        build_lab(lab, dist)
+    return path
+
+
+def write_examples(lab, dist=DIST):
+    """A correct and a buggy example submission of ``lab``, in ``dist/<lab>/examples/``."""
+    examples = Path(dist) / lab / "examples"
+    examples.mkdir(parents=True, exist_ok=True)
+    solution = Path(dist) / lab / "otter" / "autograder" / f"{lab}.ipynb"
+    shutil.copy(solution, examples / f"{lab}-correct.ipynb")
+    paths = [examples / f"{lab}-correct.ipynb"]
+    variants = catalogue(lab)
+    if variants:
+        buggy = examples / f"{lab}-buggy-{variants[0].name}.ipynb"
+        nbformat.write(buggy_notebook(solution, variants[0]), buggy)
+        paths.append(buggy)
+    return paths
+
+
+def grade(lab, submissions, out=None, time_limit=grading.TIME_LIMIT, memory_limit=grading.MEMORY_LIMIT,
+          verbose=True):
+    """Grade submissions one by one; print a table and, with ``out``, write the reports."""
+    zip_path = autograder_zip(lab)
+    results = []
+    for submission in submissions:
+        if verbose:
+            print(f"grading {submission} ...", flush=True)
+        result = grading.grade_submission(zip_path, submission, time_limit=time_limit,
+                                          memory_limit=memory_limit)
+        results.append(result)
+        if verbose:
+            print(f"  {result.score:g}/{result.possible:g} ({result.status}) in {result.seconds:.1f} s")
+            summary = reports.failure_summary(result)
+            if summary:
+                print("  " + summary.replace("\n", "\n  "))
+        if out:
+            reports.write_results(results, out)
+    print(reports.score_table(results))
+    return results
+
+
+def main(argv=None):
+    """Entry point of the ``rnnlab`` console script."""
+    parser = argparse.ArgumentParser(prog="rnnlab", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="build student notebooks and autograder zips")
+    build.add_argument("labs", nargs="*", help="labs to build (default: all)")
+    grade_cmd = commands.add_parser("grade", help="grade submissions (.ipynb or .zip)")
+    grade_cmd.add_argument("lab", choices=available_labs())
+    grade_cmd.add_argument("submissions", nargs="+", type=Path)
+    grade_cmd.add_argument("--out", type=Path, help="write results.json per submission and gradebook.csv here")
+    grade_cmd.add_argument("--time-limit", type=float, default=grading.TIME_LIMIT,
+                           help=f"seconds per submission (default {grading.TIME_LIMIT})")
+    grade_cmd.add_argument("--memory-limit", type=int, default=grading.MEMORY_LIMIT // 2**20,
+                           help="MB for the student's kernel (default 768, as on Gradescope)")
+    demo = commands.add_parser("demo", help="build every lab and grade its example submissions")
+    demo.add_argument("--out", type=Path, default=Path("grading-output"))
+    args = parser.parse_args(argv)
+
+    if args.command == "build":
+        for lab in args.labs or available_labs():
+            result = build_lab(lab)
+            print(f"{lab}: {result.student_notebook}\n  {result.autograder_zip}\n  {result.student_bundle}")
+    elif args.command == "grade":
+        grade(args.lab, args.submissions, args.out, args.time_limit, args.memory_limit * 2**20)
+    else:
+        for lab in available_labs():
+            build_lab(lab)
+            print(f"== {lab}: built dist/{lab}/; grading the example submissions")
+            grade(lab, write_examples(lab), args.out / lab)
+        print(f"results.json files and gradebook.csv: {args.out}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

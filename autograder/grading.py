@@ -65,6 +65,12 @@ class QuestionResult:
     possible: float
     status: str = "graded"
     output: str = ""
+    cases: list = field(default_factory=list)
+
+    @property
+    def failed_cases(self):
+        """Names of the test cases that failed (all of them if the question could not run)."""
+        return [c["name"] for c in self.cases if not c["passed"]]
 
 
 @dataclass
@@ -243,7 +249,8 @@ class _Run:
             return QuestionResult(name, 0.0, points, "error",
                                   f"The checks of {name} could not run: {outcome.error or 'no result'}.")
         report = json.loads(lines[0][len(marker):])
-        return QuestionResult(name, float(report["score"]), points, "graded", _feedback(report["cases"]))
+        return QuestionResult(name, float(report["score"]), points, "graded", _feedback(report["cases"]),
+                              report["cases"])
 
 
 def _feedback(cases):

@@ -2,18 +2,22 @@
 
 
 @public(points=1)
-def test_training_runs_and_loss_falls(train_rnn):
+def test_training_runs_and_loss_falls(env, train_rnn):
     import numpy as np
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import check_callable, check_shape
     from rnnlab_checks.fixtures import rnn_shapes
+    from rnnlab_checks.reference import reference_globals
     check_callable("train_rnn", train_rnn)
     sequences = [["a"] * n + ["b"] * n + ["EOS"] for n in [1, 2, 3, 4, 5] * 8]
     train_set = [(s[:-1], s[1:]) for s in sequences[:32]]
     val_set = [(s[:-1], s[1:]) for s in sequences[32:]]
     word_to_idx = {"a": 0, "b": 1, "EOS": 2, "UNK": 3}
-    result = train_rnn(train_set, val_set, word_to_idx, 4, hidden_size=8, num_epochs=4, lr=0.1,
-                       max_norm=1.0, seed=0)
+    names = ["init_rnn", "forward_pass", "backward_pass", "clip_gradient_norm", "update_parameters",
+             "one_hot_encode", "one_hot_encode_sequence", "cross_entropy"]
+    with reference_globals("rnn_lstm_numpy", env, names):
+        result = train_rnn(train_set, val_set, word_to_idx, 4, hidden_size=8, num_epochs=4, lr=0.1,
+                           max_norm=1.0, seed=0)
     if not isinstance(result, tuple) or len(result) != 3:
         raise CheckFailure("train_rnn should return (params, train_losses, val_losses).")
     params, train_losses, val_losses = result
@@ -41,11 +45,12 @@ def test_learns_the_task_and_generalises(env, train_rnn):
              "one_hot_encode", "one_hot_encode_sequence", "cross_entropy"]
     with reference_globals("rnn_lstm_numpy", env, names):
         params, _, val_losses = train_rnn(train_set, val_set, word_to_idx, vocab_size,
-                                          hidden_size=50, num_epochs=10, lr=0.1, max_norm=1.0, seed=0)
+                                          hidden_size=50, num_epochs=20, lr=0.1, max_norm=1.0, seed=0)
     # The a^n b^n EOS task with n uniform in 1..11 has an entropy floor of 0.200 nats per
-    # token (only the a->b switch is uncertain); uniform guessing costs ln 4 = 1.386.  The
-    # reference reaches 0.284 in these 10 epochs (seeds 0-3: at most 0.29); the buggy loops
-    # of the catalogue stay above 0.45.  0.33 sits between with a margin of 0.04 on the
-    # reference side.
-    check_loss_below("train_rnn", "validation loss after 10 epochs", val_losses[-1], 0.33)
+    # token (only the a->b switch is uncertain); uniform guessing costs ln 4 = 1.386.  Over
+    # 20 epochs the reference's best validation loss is 0.271-0.282 on seeds 0-9 and it
+    # continues a^n b right for 11/11 n on every seed; a loop that drops the update stays at
+    # 1.48 and 0/11 (benchmarks/calibrate_rnn_lstm_numpy.py).  0.33 leaves 0.048 on the
+    # reference side; one miss of the 11 continuations is tolerated.
+    check_loss_below("train_rnn", "best validation loss in 20 epochs", min(val_losses), 0.33)
     check_anbn_generation("train_rnn", reference.greedy_generate, params, word_to_idx, idx_to_word)

@@ -1,0 +1,35 @@
+"""Shared fixtures: one real build of each lab per test session, into a temporary dist/."""
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.build import build_lab
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """``build_lab('rnn_lstm_numpy')`` into a temporary dist (the committed template untouched)."""
+    dist = tmp_path_factory.mktemp("dist")
+    return build_lab("rnn_lstm_numpy", dist=dist, refresh_template=False)
+
+
+@pytest.fixture(scope="session")
+def solution_notebook(built):
+    """The full-solution notebook that otter assign wrote for the autograder."""
+    return built.autograder_zip.parent / "otter" / "autograder" / "rnn_lstm_numpy.ipynb"
+
+
+def python():
+    """The interpreter running the tests (its venv holds otter, numpy and torch)."""
+    return sys.executable
+
+
+def copy(path, directory):
+    """Copy ``path`` into ``directory`` and return the new path."""
+    return Path(shutil.copy(path, directory))

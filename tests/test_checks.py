@@ -1,0 +1,102 @@
+"""The checks library on its own: gradient checks must pass right gradients and name wrong ones."""
+
+import numpy as np
+import pytest
+
+from autograder.checks import CheckFailure
+from autograder.checks.arrays import check_close, check_shape
+from autograder.checks.gradients import (RELATIVE_TOLERANCE, check_bptt, check_gradients,
+                                         find_gradient_mismatch, relative_error)
+
+
+def quadratic_loss(params):
+    a, b = params
+    return float(np.sum(a ** 3) + np.sum(a[:, :1] * b))
+
+
+def quadratic_grads(params):
+    a, b = params
+    da = 3 * a ** 2
+    da[:, :1] += b
+    return da, a[:, :1].copy()
+
+
+def test_relative_error_is_symmetric_and_floored():
+    assert relative_error(1.0, 1.0) == 0
+    assert relative_error(1.0, 2.0) == pytest.approx(0.5)
+    assert relative_error(0.0, 1e-12) == pytest.approx(1e-4)
+
+
+def test_right_gradients_pass_small_and_large():
+    rng = np.random.default_rng(0)
+    for shape in [(3, 4), (30, 40)]:  # full coordinate check, then sampled plus directions
+        params = (rng.normal(size=shape), rng.normal(size=(shape[0], 1)))
+        assert find_gradient_mismatch(quadratic_loss, params, quadratic_grads(params), ["A", "b"]) is None
+
+
+def test_wrong_coordinate_is_named():
+    rng = np.random.default_rng(1)
+    params = (rng.normal(size=(3, 4)), rng.normal(size=(3, 1)))
+    da, db = quadratic_grads(params)
+    da[2, 3] += 0.5
+    with pytest.raises(CheckFailure, match=r"f: dA is wrong at index \(2, 3\)"):
+        check_gradients("f", quadratic_loss, params, (da, db), ["A", "b"])
+
+
+def test_large_parameter_error_caught_by_a_random_direction():
+    rng = np.random.default_rng(2)
+    params = (rng.normal(size=(30, 40)), rng.normal(size=(30, 1)))
+    da, db = quadratic_grads(params)
+    da *= 1.01  # a 1 % scale error everywhere: every sampled coordinate and direction sees it
+    mismatch = find_gradient_mismatch(quadratic_loss, params, (da, db), ["A", "b"])
+    assert mismatch is not None and mismatch.name == "A" and mismatch.error > RELATIVE_TOLERANCE
+
+
+def test_wrong_shape_is_reported():
+    rng = np.random.default_rng(3)
+    params = (rng.normal(size=(3, 4)), rng.normal(size=(3, 1)))
+    da, db = quadratic_grads(params)
+    with pytest.raises(CheckFailure, match=r"db has shape \(1, 3\), expected \(3, 1\)"):
+        check_gradients("f", quadratic_loss, params, (da, db.T), ["A", "b"])
+
+
+def test_nan_gradient_is_reported():
+    params = (np.ones((2, 2)), np.ones((2, 1)))
+    da, db = quadratic_grads(params)
+    da[0, 0] = np.nan
+    with pytest.raises(CheckFailure, match="dA contains NaN"):
+        check_gradients("f", quadratic_loss, params, (da, db), ["A", "b"])
+
+
+def test_bptt_names_the_first_wrong_step():
+    """A linear recurrence whose 'backward' drops the carried gradient after step 0."""
+    rng = np.random.default_rng(4)
+    xs = rng.normal(size=5)
+    params = (np.array([[0.7]]),)
+
+    def loss_for_length(length):
+        def loss(p):
+            h, total = 0.0, 0.0
+            for x in xs[:length]:
+                h = p[0][0, 0] * h + x
+                total += h
+            return total
+        return loss
+
+    def grads_for_length(length):  # d/dw of sum_t h_t, but without carrying dh back in time
+        hs = [0.0]
+        for x in xs[:length]:
+            hs.append(params[0][0, 0] * hs[-1] + x)
+        return (np.array([[sum(hs[:length])]]),)
+
+    with pytest.raises(CheckFailure, match="the first wrong step is t = 2"):
+        check_bptt("g", loss_for_length, grads_for_length, params, ["w"], num_steps=5)
+
+
+def test_value_and_shape_messages():
+    with pytest.raises(CheckFailure, match=r"x has shape \(2,\), expected \(2, 1\)"):
+        check_shape("x", [1, 2], (2, 1))
+    with pytest.raises(CheckFailure, match=r"y is wrong at index \(1,\): got 3, expected 2"):
+        check_close("y", [1.0, 3.0], [1.0, 2.0])
+    with pytest.raises(CheckFailure, match="not implemented"):
+        check_shape("z", None, (1,))

@@ -1,0 +1,158 @@
+"""Grading through the real autograder zip: full marks, robustness to bad submissions."""
+
+import json
+import subprocess
+
+import nbformat
+import pytest
+
+from autograder import reports
+from autograder.cli import main
+from autograder.grading import grade_submission
+
+from conftest import python
+
+
+def notebook_with(solution_notebook, tmp_path, name, extra_cells, after=None):
+    """The solution notebook plus code cells, appended or inserted after a cell containing ``after``."""
+    notebook = nbformat.read(solution_notebook, as_version=4)
+    position = len(notebook.cells)
+    if after:
+        position = next(i for i, c in enumerate(notebook.cells) if after in c.source) + 1
+    for offset, source in enumerate(extra_cells):
+        notebook.cells.insert(position + offset, nbformat.v4.new_code_cell(source))
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def scores(result):
+    return {q.name: q.score for q in result.questions}
+
+
+def test_reference_full_marks_through_otter_run(built, solution_notebook, tmp_path):
+    """The plain `otter run` of the zip, as Gradescope would, gives the reference 28/28."""
+    completed = subprocess.run([python(), "-m", "otter", "run", "-a", str(built.autograder_zip),
+                                "-o", str(tmp_path), str(solution_notebook)],
+                               capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    graded = [t for t in results["tests"] if "max_score" in t]
+    assert len(graded) == 11 and all(t["score"] == t["max_score"] for t in graded)
+    assert sum(t["score"] for t in graded) == 28
+
+
+def test_reference_full_marks_through_rnnlab_grade(built, solution_notebook, tmp_path, capsys):
+    assert main(["grade", "rnn_lstm_numpy", str(solution_notebook), "--out", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "rnn_lstm_numpy" / "results.json").read_text())
+    assert results["score"] == 28 and results["rnnlab"]["status"] == "ok"
+    assert len(results["tests"]) == 11 and all(t["score"] == t["max_score"] for t in results["tests"])
+    gradebook = (tmp_path / "gradebook.csv").read_text().splitlines()
+    assert gradebook[0].startswith("submission,q1,q2") and gradebook[1].endswith(",28,28,ok")
+    assert "28/28" in capsys.readouterr().out
+
+
+def test_zip_submission_is_graded(built, solution_notebook, tmp_path):
+    import zipfile
+    archive = tmp_path / "submission.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.write(solution_notebook, "rnn_lstm_numpy.ipynb")
+        out.writestr("notes.txt", "extra files are fine")
+    result = grade_submission(built.autograder_zip, archive)
+    assert result.score == 28
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"", "empty"),
+    (b"this is not json", "not a valid Jupyter notebook"),
+    (b'{"cells": [], "metadata": {}}', "not a valid Jupyter notebook"),
+])
+def test_malformed_submissions_get_a_written_result(built, tmp_path, content, words):
+    path = tmp_path / "broken.ipynb"
+    path.write_bytes(content)
+    result = grade_submission(built.autograder_zip, path)
+    assert result.status == "invalid" and result.score == 0 and len(result.questions) == 11
+    assert words in result.messages[0]
+    reports.write_results([result], tmp_path / "out")
+    written = json.loads((tmp_path / "out" / "broken" / "results.json").read_text())
+    assert written["score"] == 0 and words in written["output"]
+
+
+def test_zip_without_a_notebook(built, tmp_path):
+    import zipfile
+    archive = tmp_path / "empty.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("readme.txt", "no notebook")
+    result = grade_submission(built.autograder_zip, archive)
+    assert result.status == "invalid" and "exactly one .ipynb" in result.messages[0]
+
+
+def test_exception_and_missing_function(built, solution_notebook, tmp_path):
+    """A cell that raises, and a function deleted from the notebook: only its question fails."""
+    path = notebook_with(solution_notebook, tmp_path, "raises",
+                         ["raise RuntimeError('student bug')", "del greedy_generate"])
+    result = grade_submission(built.autograder_zip, path)
+    assert {n for n, s in scores(result).items() if s == 0} == {"q8"}
+    q8 = next(q for q in result.questions if q.name == "q8")
+    assert "greedy_generate is not defined" in q8.output
+    assert result.score == 26
+
+
+def test_infinite_loop_in_a_top_level_cell(built, solution_notebook, tmp_path):
+    path = notebook_with(solution_notebook, tmp_path, "loops", ["while True:\n    pass"],
+                         after="def generate_dataset")
+    result = grade_submission(built.autograder_zip, path, cell_time_limit=5)
+    assert result.score == 28 and result.status == "partial"
+    assert any("timed out after 5 s" in m for m in result.messages)
+
+
+def test_infinite_loop_inside_a_graded_function(built, solution_notebook, tmp_path):
+    path = notebook_with(solution_notebook, tmp_path, "loops_in_q6",
+                         ["def clip_gradient_norm(grads, max_norm=0.25):\n    while True:\n        pass"])
+    result = grade_submission(built.autograder_zip, path, question_time_limit=8)
+    q6 = next(q for q in result.questions if q.name == "q6")
+    assert q6.status == "timeout" and "timed out after 8 s" in q6.output
+    assert result.score == 25  # q6's 3 points, and every other question still graded
+
+
+def test_os_exit_while_a_question_runs(built, solution_notebook, tmp_path):
+    path = notebook_with(solution_notebook, tmp_path, "exits",
+                         ["import os\ndef one_hot_encode(idx, vocab_size):\n    os._exit(3)"])
+    result = grade_submission(built.autograder_zip, path)
+    q3 = next(q for q in result.questions if q.name == "q3")
+    assert q3.status == "died" and "kernel died" in q3.output
+    assert {n for n, s in scores(result).items() if s == 0} == {"q3"}
+
+
+def test_os_exit_in_a_top_level_cell(built, solution_notebook, tmp_path):
+    path = notebook_with(solution_notebook, tmp_path, "exits_top", ["import os\nos._exit(1)"],
+                         after="def generate_dataset")
+    result = grade_submission(built.autograder_zip, path)
+    assert result.score == 28 and any("kernel died" in m for m in result.messages)
+
+
+def test_memory_bomb_is_stopped_and_reported(built, solution_notebook, tmp_path):
+    path = notebook_with(solution_notebook, tmp_path, "bomb",
+                         ["import numpy as np\ndef sequences_to_dicts(sequences):\n"
+                          "    hog = [np.ones(10**8) for _ in range(40)]\n    return hog"])
+    result = grade_submission(built.autograder_zip, path, memory_limit=768 * 2**20)
+    q2 = next(q for q in result.questions if q.name == "q2")
+    assert q2.status == "memory" and "memory limit of 768 MB" in q2.output
+    assert result.score == 26
+
+
+def test_nan_results_fail_with_a_message(built, solution_notebook, tmp_path):
+    path = notebook_with(solution_notebook, tmp_path, "nan",
+                         ["import numpy as np\n_fine = update_parameters\n"
+                          "def update_parameters(params, grads, lr=1e-3):\n"
+                          "    return tuple(p * np.nan for p in _fine(params, grads, lr))"])
+    result = grade_submission(built.autograder_zip, path)
+    q6 = next(q for q in result.questions if q.name == "q6")
+    assert q6.score < 3 and "NaN or inf" in q6.output
+
+
+def test_whole_submission_time_limit(built, solution_notebook, tmp_path):
+    path = notebook_with(solution_notebook, tmp_path, "slow", ["import time\ntime.sleep(60)"])
+    result = grade_submission(built.autograder_zip, path, time_limit=20, cell_time_limit=60)
+    assert len(result.questions) == 11 and all(q.score == 0 for q in result.questions)
+    assert all(q.status == "timeout" for q in result.questions)

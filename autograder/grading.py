@@ -82,6 +82,7 @@ class SubmissionResult:
     questions: list
     messages: list = field(default_factory=list)
     seconds: float = 0.0
+    peak_memory: int = 0
 
     @property
     def score(self):
@@ -103,7 +104,9 @@ class SubmissionResult:
                        "status": "passed" if q.score >= q.possible else "failed",
                        "output": q.output[:OUTPUT_LIMIT], "visibility": "visible"}
                       for q in self.questions],
-            "rnnlab": {"status": self.status, "questions": [asdict(q) for q in self.questions]},
+            "rnnlab": {"status": self.status, "seconds": round(self.seconds, 1),
+                       "peak_memory_mb": round(self.peak_memory / 2**20),
+                       "questions": [asdict(q) for q in self.questions]},
         }
 
 
@@ -159,13 +162,22 @@ def load_submission(path, submission_dir):
     else:
         target = submission_dir / (path.stem + ".ipynb")
         shutil.copy(path, target)
+    advice = "Submit the .ipynb file saved by Jupyter, not a renamed or hand-edited file."
     try:
-        notebook = nbformat.read(target, as_version=4)
+        raw = json.loads(target.read_text(encoding="utf-8"))
+        version = raw.get("nbformat") if isinstance(raw, dict) else None
+        if version != 4:
+            raise SubmissionError(f"{path.name} is not a Jupyter notebook in nbformat 4 (it says "
+                                  f"nbformat {version!r}). {advice}")
+        notebook = nbformat.reads(json.dumps(raw), as_version=4)
         nbformat.validate(notebook)
+    except SubmissionError:
+        raise
     except Exception as error:
         raise SubmissionError(f"{path.name} is not a valid Jupyter notebook ({type(error).__name__}: "
-                              f"{str(error)[:200]}). Submit the .ipynb file saved by Jupyter, "
-                              "not a renamed or hand-edited file.") from None
+                              f"{str(error)[:200]}). {advice}") from None
+    if not any(cell.cell_type == "code" and cell.source.strip() for cell in notebook.cells):
+        raise SubmissionError(f"{path.name} has no code in it: submit the notebook with your work saved.")
     return notebook
 
 
@@ -207,7 +219,7 @@ class _Run:
             self.kernel.shutdown()
         statuses = {q.status for q in results}
         status = "ok" if statuses <= {"graded"} and not self.messages else "partial"
-        return SubmissionResult("", status, results, self.messages)
+        return SubmissionResult("", status, results, self.messages, peak_memory=self.kernel.peak_memory)
 
     def _restart(self):
         self.kernel.shutdown()

@@ -6,6 +6,8 @@ kernel when it goes over the limit.  Whatever happens (timeout, crash, ``os._exi
 memory), ``run`` returns an ``Outcome`` instead of raising.
 """
 
+import os
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 WATCHDOG_PERIOD = 0.05
+THREAD_VARIABLES = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]
 
 
 @dataclass
@@ -30,12 +33,16 @@ class Outcome:
 
 
 class LimitedKernel:
-    """A python3 kernel in ``cwd`` whose process tree may use at most ``memory_limit`` bytes."""
+    """A python3 kernel in ``cwd`` whose process tree may use at most ``memory_limit`` bytes.
+
+    ``peak_memory`` is the largest resident size the watchdog saw, over all restarts.
+    """
 
     def __init__(self, cwd, memory_limit):
         self.cwd = str(cwd)
         self.memory_limit = memory_limit
         self.client = None
+        self.peak_memory = 0
         self._over_memory = threading.Event()
         self._stop = threading.Event()
 
@@ -45,7 +52,7 @@ class LimitedKernel:
                                      allow_errors=True, interrupt_on_timeout=False,
                                      resources={"metadata": {"path": self.cwd}})
         self.client.km = self.client.create_kernel_manager()
-        self.client.start_new_kernel(cwd=self.cwd)
+        self.client.start_new_kernel(cwd=self.cwd, env=_kernel_environment(), stderr=subprocess.DEVNULL)
         self.client.start_new_kernel_client()
         self._over_memory.clear()
         self._stop.clear()
@@ -104,6 +111,7 @@ class LimitedKernel:
                 used = sum(p.memory_info().rss for p in tree)
             except psutil.Error:
                 return
+            self.peak_memory = max(self.peak_memory, used)
             if used > self.memory_limit:
                 self._over_memory.set()
                 for p in tree:
@@ -112,6 +120,12 @@ class LimitedKernel:
                     except psutil.Error:
                         pass
                 return
+
+
+def _kernel_environment():
+    """One thread per numerical library: the same results on every machine, and no
+    oversubscription when submissions are graded side by side (Gradescope gives half a vCPU)."""
+    return {**os.environ, **{name: "1" for name in THREAD_VARIABLES}}
 
 
 def _stdout(cell):

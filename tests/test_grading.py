@@ -65,7 +65,10 @@ def test_zip_submission_is_graded(built, solution_notebook, tmp_path):
 @pytest.mark.parametrize("content, words", [
     (b"", "empty"),
     (b"this is not json", "not a valid Jupyter notebook"),
-    (b'{"cells": [], "metadata": {}}', "not a valid Jupyter notebook"),
+    (b'{"cells": [], "metadata": {}}', "not a Jupyter notebook in nbformat 4"),
+    (b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', "has no code in it"),
+    ("{\"cells\": [{\"cell_type\": \"code\", \"source\": \"x = 1\"}], \"nbformat\": 4}".encode(),
+     "not a valid Jupyter notebook"),
 ])
 def test_malformed_submissions_get_a_written_result(built, tmp_path, content, words):
     path = tmp_path / "broken.ipynb"

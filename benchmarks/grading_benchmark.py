@@ -1,0 +1,38 @@
+"""Speed and memory of rnnlab on this machine, against Gradescope's default budget
+(10 min, 768 MB, half a vCPU).
+
+    python benchmarks/grading_benchmark.py [LAB]
+
+Pins itself and every child (the kernel) to one core, then reports: build time, grading
+time of the reference submission and of the example buggy one, the peak resident memory
+of the student's kernel, and that of the grading process itself.
+"""
+
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from autograder.build import build_lab
+from autograder.cli import write_examples
+from autograder.grading import grade_submission
+
+
+def main(lab="rnn_lstm_numpy"):
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    dist = Path(tempfile.mkdtemp(prefix="rnnlab-bench-"))
+    started = time.perf_counter()
+    built = build_lab(lab, dist=dist, refresh_template=False)
+    print(f"{lab}: build {time.perf_counter() - started:.1f} s (one core)")
+    for submission in write_examples(lab, dist):
+        result = grade_submission(built.autograder_zip, submission)
+        print(f"  {submission.name}: {result.score:g}/{result.possible:g} graded in "
+              f"{result.seconds:.1f} s, kernel peak {result.peak_memory / 2**20:.0f} MB")
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  grading process peak {own:.0f} MB (it never runs student code)")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,58 @@
+"""The autograder zip and the student bundle need nothing of rnnlab: a fresh venv with only
+otter-grader[grading], numpy, torch and matplotlib grades and checks with them."""
+
+import json
+import subprocess
+import venv
+import zipfile
+
+import pytest
+
+PACKAGES = ["otter-grader[grading]==7.0.0", "numpy", "torch==2.13.0", "matplotlib"]
+
+STUDENT_SCRIPT = """
+import json, sys
+import nbformat
+from nbclient import NotebookClient
+notebook = nbformat.read(sys.argv[1], as_version=4)
+notebook.cells.append(nbformat.v4.new_code_cell(
+    "import json\\nprint('REPORT' + json.dumps({q: bool(grader.check(q).passed_all) for q in ['q1', 'q5', 'q10']}))"))
+NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
+               resources={"metadata": {"path": sys.argv[2]}}).execute()
+text = "".join(o.get("text", "") for o in notebook.cells[-1].outputs if o.get("output_type") == "stream")
+print(next(line for line in text.splitlines() if line.startswith("REPORT")))
+"""
+
+
+@pytest.fixture(scope="module")
+def fresh_python(tmp_path_factory):
+    """A new virtual environment holding only what the zip's users have."""
+    folder = tmp_path_factory.mktemp("fresh-venv")
+    venv.create(folder, with_pip=True)
+    python = folder / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", *PACKAGES], check=True, timeout=1200)
+    probe = subprocess.run([str(python), "-c", "import autograder"], capture_output=True)
+    assert probe.returncode != 0, "rnnlab must not be importable in the fresh environment"
+    return python
+
+
+def test_zip_grades_in_a_fresh_environment(built, solution_notebook, fresh_python, tmp_path):
+    subprocess.run([str(fresh_python), "-m", "otter", "run", "-a", str(built.autograder_zip),
+                    "-o", str(tmp_path), str(solution_notebook)], check=True, cwd=tmp_path,
+                   capture_output=True, timeout=600)
+    tests = json.loads((tmp_path / "results.json").read_text())["tests"]
+    assert sum(t.get("score") or 0 for t in tests) == 28
+
+
+def test_student_bundle_checks_in_a_fresh_environment(built, solution_notebook, fresh_python, tmp_path):
+    with zipfile.ZipFile(built.student_bundle) as bundle:
+        bundle.extractall(tmp_path / "student")
+    notebook = tmp_path / "student" / "rnn_lstm_numpy.ipynb"
+    notebook.write_bytes(solution_notebook.read_bytes())
+    script = tmp_path / "check.py"
+    script.write_text(STUDENT_SCRIPT)
+    completed = subprocess.run([str(fresh_python), str(script), str(notebook), str(tmp_path / "student")],
+                               capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    report = json.loads(completed.stdout.strip().splitlines()[-1][len("REPORT"):])
+    assert report == {"q1": True, "q5": True, "q10": True}

@@ -77,7 +77,7 @@ def load_lab(name):
                              f"points but its tests add up to {total}")
         if not any(t.hidden for t in question.tests) or all(t.hidden for t in question.tests):
             raise ValueError(f"{name}/{question.name}: needs public and hidden tests")
-    used = {s for kind, value in blocks if kind == "code" for s in [value]}
+    used = {value for kind, value in blocks if kind == "code"}
     used |= {s for q in questions.values() for s in q.solution_sections}
     unused = set(sections) - used
     if unused:

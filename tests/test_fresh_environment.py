@@ -31,7 +31,7 @@ def fresh_python(tmp_path_factory):
     venv.create(folder, with_pip=True)
     python = folder / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "-q", *PACKAGES], check=True, timeout=1200)
-    probe = subprocess.run([str(python), "-c", "import autograder"], capture_output=True)
+    probe = subprocess.run([str(python), "-c", "import autograder"], capture_output=True, cwd=folder)
     assert probe.returncode != 0, "rnnlab must not be importable in the fresh environment"
     return python
 

@@ -1,15 +1,10 @@
 """Shared fixtures: one real build of each lab per test session, into a temporary dist/."""
 
-import shutil
 import sys
-from pathlib import Path
 
 import pytest
 
 from autograder.build import build_lab
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
@@ -28,8 +23,3 @@ def solution_notebook(built):
 def python():
     """The interpreter running the tests (its venv holds otter, numpy and torch)."""
     return sys.executable
-
-
-def copy(path, directory):
-    """Copy ``path`` into ``directory`` and return the new path."""
-    return Path(shutil.copy(path, directory))

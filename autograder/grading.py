@@ -44,8 +44,9 @@ def _rnnlab_run_question(path, marker):
     from otter.test_files import ExceptionTestFile
     test_file = ExceptionTestFile.from_file(path)
     test_file.run(globals())
-    cases = [dict(name=r.test_case.name, hidden=r.test_case.hidden, points=r.test_case.points,
-                  passed=r.passed, message=r.message) for r in test_file.test_case_results]
+    cases = [dict(name=r.test_case.body.test_func.__name__, hidden=r.test_case.hidden,
+                  points=r.test_case.points, passed=r.passed, message=r.message)
+             for r in test_file.test_case_results]
     print(marker + json.dumps(dict(score=test_file.score, possible=test_file.possible, cases=cases)))
 _rnnlab_run_question({path!r}, {marker!r})
 del _rnnlab_run_question

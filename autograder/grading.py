@@ -153,9 +153,8 @@ def load_submission(path, submission_dir):
         raise SubmissionError(f"{path.name} is empty: submit the saved notebook (.ipynb).")
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.namelist() if not m.startswith(("/", "..")) and ".." not in Path(m).parts]
-            archive.extractall(submission_dir, members)
-        notebooks = [p for p in submission_dir.glob("*.ipynb")]
+            archive.extractall(submission_dir)  # zipfile drops absolute paths and ".." parts
+        notebooks = list(submission_dir.glob("*.ipynb"))
         if len(notebooks) != 1:
             raise SubmissionError(f"the zip {path.name} holds {len(notebooks)} notebooks at its top "
                                   "level; it must hold exactly one .ipynb.")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import grading, reports
+from . import batch, grading, reports
 from .build import DIST, build_lab
 from .labs import available_labs
 from .variants import buggy_notebook, catalogue
@@ -36,25 +36,23 @@ def write_examples(lab, dist=DIST):
     return paths
 
 
-def grade(lab, submissions, out=None, time_limit=grading.TIME_LIMIT, memory_limit=grading.MEMORY_LIMIT,
-          verbose=True):
-    """Grade submissions one by one; print a table and, with ``out``, write the reports."""
-    zip_path = autograder_zip(lab)
-    results = []
-    for submission in submissions:
-        if verbose:
-            print(f"grading {submission} ...", flush=True)
-        result = grading.grade_submission(zip_path, submission, time_limit=time_limit,
-                                          memory_limit=memory_limit)
-        results.append(result)
-        if verbose:
-            print(f"  {result.score:g}/{result.possible:g} ({result.status}) in {result.seconds:.1f} s")
+def grade(lab, submissions, out=None, jobs=1, details=None, **limits):
+    """Grade files, folders or Gradescope exports; print a table and write every report.
+
+    Reports go to ``out`` (default: a fresh ``grading-output/<lab>/``); failing checks are
+    printed too when there are few submissions (or ``details`` says so).
+    """
+    out = Path(out or Path("grading-output") / lab)
+    found = batch.collect(submissions, batch.temporary_unpack_dir())
+    results = batch.grade_all(autograder_zip(lab), found, out, jobs=jobs, **limits)
+    reports.write_summary(out, results)
+    if details if details is not None else len(results) <= 5:
+        for result in results:
             summary = reports.failure_summary(result)
             if summary:
-                print("  " + summary.replace("\n", "\n  "))
-        if out:
-            reports.write_results(results, out)
+                print(f"{result.submission}:\n  " + summary.replace("\n", "\n  "))
     print(reports.score_table(results))
+    print(f"reports: {out}/ (gradebook.csv, summary.html, <submission>/results.json and feedback.html)")
     return results
 
 
@@ -66,8 +64,11 @@ def main(argv=None):
     build.add_argument("labs", nargs="*", help="labs to build (default: all)")
     grade_cmd = commands.add_parser("grade", help="grade submissions (.ipynb or .zip)")
     grade_cmd.add_argument("lab", choices=available_labs())
-    grade_cmd.add_argument("submissions", nargs="+", type=Path)
-    grade_cmd.add_argument("--out", type=Path, help="write results.json per submission and gradebook.csv here")
+    grade_cmd.add_argument("submissions", nargs="+", type=Path,
+                           help=".ipynb or .zip files, folders of them, or Gradescope's export zip")
+    grade_cmd.add_argument("--out", type=Path, help="where reports go (default grading-output/LAB); "
+                           "submissions already graded there with the same content are skipped")
+    grade_cmd.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
     grade_cmd.add_argument("--time-limit", type=float, default=grading.TIME_LIMIT,
                            help=f"seconds per submission (default {grading.TIME_LIMIT})")
     grade_cmd.add_argument("--memory-limit", type=int, default=grading.MEMORY_LIMIT // 2**20,
@@ -81,13 +82,14 @@ def main(argv=None):
             result = build_lab(lab)
             print(f"{lab}: {result.student_notebook}\n  {result.autograder_zip}\n  {result.student_bundle}")
     elif args.command == "grade":
-        grade(args.lab, args.submissions, args.out, args.time_limit, args.memory_limit * 2**20)
+        grade(args.lab, args.submissions, args.out, args.jobs, time_limit=args.time_limit,
+              memory_limit=args.memory_limit * 2**20)
     else:
         for lab in available_labs():
             build_lab(lab)
             print(f"== {lab}: built dist/{lab}/; grading the example submissions")
-            grade(lab, write_examples(lab), args.out / lab)
-        print(f"results.json files and gradebook.csv: {args.out}/")
+            grade(lab, write_examples(lab), args.out / lab, details=True)
+        print(f"all reports: {args.out}/<lab>/")
     return 0
 
 

@@ -27,6 +27,8 @@ CELL_TIME_LIMIT = 120
 QUESTION_TIME_LIMIT = 120
 MEMORY_LIMIT = 768 * 2**20
 OUTPUT_LIMIT = 20_000
+# The plots a notebook draws (its loss curves) go into the feedback page, the first few only.
+MAX_IMAGES = 4
 
 # Student notebooks call grader.check / export; while grading those are no-ops, because
 # every question is run once, on its own, after the notebook.
@@ -84,6 +86,9 @@ class SubmissionResult:
     messages: list = field(default_factory=list)
     seconds: float = 0.0
     peak_memory: int = 0
+    images: list = field(default_factory=list)
+    student: dict = field(default_factory=dict)
+    fingerprint: str = ""
 
     @property
     def score(self):
@@ -105,10 +110,18 @@ class SubmissionResult:
                        "status": "passed" if q.score >= q.possible else "failed",
                        "output": q.output[:OUTPUT_LIMIT], "visibility": "visible"}
                       for q in self.questions],
-            "rnnlab": {"status": self.status, "seconds": round(self.seconds, 1),
-                       "peak_memory_mb": round(self.peak_memory / 2**20),
+            "rnnlab": {"submission": self.submission, "status": self.status, "messages": self.messages,
+                       "seconds": round(self.seconds, 1), "peak_memory": self.peak_memory,
+                       "student": self.student, "fingerprint": self.fingerprint,
                        "questions": [asdict(q) for q in self.questions]},
         }
+
+    @classmethod
+    def from_gradescope(cls, stored):
+        """Rebuild a result from the ``results.json`` that ``to_gradescope`` wrote."""
+        own = stored["rnnlab"]
+        return cls(own["submission"], own["status"], [QuestionResult(**q) for q in own["questions"]],
+                   own["messages"], own["seconds"], own["peak_memory"], [], own["student"], own["fingerprint"])
 
 
 def grade_submission(autograder_zip, submission, time_limit=TIME_LIMIT, memory_limit=MEMORY_LIMIT,
@@ -122,14 +135,14 @@ def grade_submission(autograder_zip, submission, time_limit=TIME_LIMIT, memory_l
         try:
             notebook = load_submission(Path(submission), workdir / "submission")
         except SubmissionError as error:
-            result = SubmissionResult(str(submission), "invalid", [
+            result = SubmissionResult("", "invalid", [
                 QuestionResult(name, 0.0, points, "not graded", str(error)) for name, points in questions],
                 [f"Not graded: {error}"])
         else:
             install_support_files(workdir)
             grader = _Run(workdir / "submission", memory_limit, deadline, cell_time_limit, question_time_limit)
             result = grader.grade(notebook, questions)
-            result.submission = str(submission)
+        result.submission = Path(submission).stem
         result.seconds = time.monotonic() - started
         return result
 
@@ -146,38 +159,49 @@ def unpack_autograder(autograder_zip, source):
 
 def load_submission(path, submission_dir):
     """Copy the submission's notebook (and a zip's other files) into ``submission_dir``."""
+    if path.is_dir():  # a folder of files, as Gradescope's export has one per submission
+        shutil.copytree(path, submission_dir)
+        return _only_notebook(submission_dir, path.name)
     submission_dir.mkdir(parents=True)
     if not path.is_file():
         raise SubmissionError(f"{path} does not exist.")
-    if path.stat().st_size == 0:
-        raise SubmissionError(f"{path.name} is empty: submit the saved notebook (.ipynb).")
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             archive.extractall(submission_dir)  # zipfile drops absolute paths and ".." parts
-        notebooks = list(submission_dir.glob("*.ipynb"))
-        if len(notebooks) != 1:
-            raise SubmissionError(f"the zip {path.name} holds {len(notebooks)} notebooks at its top "
-                                  "level; it must hold exactly one .ipynb.")
-        target = notebooks[0]
-    else:
-        target = submission_dir / (path.stem + ".ipynb")
-        shutil.copy(path, target)
+        return _only_notebook(submission_dir, f"the zip {path.name}")
+    target = submission_dir / (path.stem + ".ipynb")
+    shutil.copy(path, target)
+    return read_notebook(target, path.name)
+
+
+def _only_notebook(folder, what):
+    notebooks = list(folder.glob("*.ipynb"))
+    if len(notebooks) != 1:
+        raise SubmissionError(f"{what} holds {len(notebooks)} notebooks at its top level; it must "
+                              "hold exactly one .ipynb.")
+    return read_notebook(notebooks[0], notebooks[0].name)
+
+
+def read_notebook(target, shown_name):
+    """Read and validate a notebook; a ``SubmissionError`` says what is wrong with it."""
+    if target.stat().st_size == 0:
+        raise SubmissionError(f"{shown_name} is empty: submit the saved notebook (.ipynb).")
     advice = "Submit the .ipynb file saved by Jupyter, not a renamed or hand-edited file."
     try:
         raw = json.loads(target.read_text(encoding="utf-8"))
         version = raw.get("nbformat") if isinstance(raw, dict) else None
         if version != 4:
-            raise SubmissionError(f"{path.name} is not a Jupyter notebook in nbformat 4 (it says "
+            raise SubmissionError(f"{shown_name} is not a Jupyter notebook in nbformat 4 (it says "
                                   f"nbformat {version!r}). {advice}")
         notebook = nbformat.reads(json.dumps(raw), as_version=4)
         nbformat.validate(notebook)
     except SubmissionError:
         raise
     except Exception as error:
-        raise SubmissionError(f"{path.name} is not a valid Jupyter notebook ({type(error).__name__}: "
+        raise SubmissionError(f"{shown_name} is not a valid Jupyter notebook ({type(error).__name__}: "
                               f"{str(error)[:200]}). {advice}") from None
     if not any(cell.cell_type == "code" and cell.source.strip() for cell in notebook.cells):
-        raise SubmissionError(f"{path.name} has no code in it: submit the notebook with your work saved.")
+        raise SubmissionError(f"{shown_name} has no code in it: submit the notebook with your work saved.")
     return notebook
 
 
@@ -204,6 +228,7 @@ class _Run:
         self.question_time_limit = question_time_limit
         self.replay = [GRADING_PRELUDE]
         self.messages = []
+        self.images = []
 
     def grade(self, notebook, questions):
         code_cells = [c.source for c in notebook.cells
@@ -219,7 +244,8 @@ class _Run:
             self.kernel.shutdown()
         statuses = {q.status for q in results}
         status = "ok" if statuses <= {"graded"} and not self.messages else "partial"
-        return SubmissionResult("", status, results, self.messages, peak_memory=self.kernel.peak_memory)
+        return SubmissionResult("", status, results, self.messages, peak_memory=self.kernel.peak_memory,
+                                images=self.images)
 
     def _restart(self):
         self.kernel.shutdown()
@@ -239,6 +265,8 @@ class _Run:
         outcome = self.kernel.run(source, min(self.cell_time_limit, left))
         if outcome.status in ("ok", "error"):
             self.replay.append(source)
+            self.images += [o["data"]["image/png"] for o in outcome.outputs
+                            if "image/png" in o.get("data", {})][:MAX_IMAGES - len(self.images)]
             return
         self.messages.append(f"Code cell {number} {outcome.error}; it was skipped "
                              f"(it starts: {source.strip().splitlines()[0][:80] if source.strip() else ''!r}).")

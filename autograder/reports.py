@@ -1,41 +1,125 @@
-"""What a batch of grades becomes: results.json per submission, a gradebook, a table."""
+"""What grades become: results.json and a feedback page per submission, a gradebook CSV,
+a summary page for the course staff, and a console table.  Every file is written atomically."""
 
+import base64
 import csv
+import io
 import json
 import os
+import re
 import tempfile
+from collections import Counter
+from html import escape
 from pathlib import Path
 
+PAGE_STYLE = """body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}
+table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.3em .6em;text-align:left}
+.fail{background:#fde8e8}.pass{background:#e8f6e8}pre{white-space:pre-wrap;background:#f6f6f6;padding:.6em}"""
 
-def write_atomically(path, text):
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
+
+def write_atomically(path, data):
+    """Write text or bytes to ``path`` through a temporary file and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w") as out:
-        out.write(text)
+    with os.fdopen(handle, "wb") as out:
+        out.write(data.encode() if isinstance(data, str) else data)
     os.replace(temporary, path)
 
 
-def submission_id(result):
-    """A name for the submission's row and folder: its file name without the extension."""
-    return Path(result.submission).stem
+def write_submission(out, result):
+    """``out/<id>/results.json``, ``feedback.html`` and the notebook's plots as PNG files."""
+    folder = Path(out) / result.submission
+    plots = []
+    for index, image in enumerate(result.images):
+        name = f"plot-{index + 1}.png"
+        write_atomically(folder / name, base64.b64decode(image))
+        plots.append(name)
+    write_atomically(folder / "feedback.html", feedback_page(result, plots))
+    write_atomically(folder / "results.json", json.dumps(result.to_gradescope(), indent=2))
 
 
-def write_results(results, out_dir):
-    """``out_dir/<submission>/results.json`` for each, and ``out_dir/gradebook.csv``."""
-    out_dir = Path(out_dir)
-    for result in results:
-        write_atomically(out_dir / submission_id(result) / "results.json",
-                         json.dumps(result.to_gradescope(), indent=2))
-    names = [q.name for q in results[0].questions] if results else []
-    rows = [[submission_id(r)] + [f"{q.score:g}" for q in r.questions]
-            + [f"{r.score:g}", f"{r.possible:g}", r.status] for r in results]
-    with tempfile.NamedTemporaryFile("w", newline="", delete=False, dir=out_dir, suffix=".csv") as out:
-        writer = csv.writer(out)
-        writer.writerow(["submission"] + names + ["total", "possible", "status"])
-        writer.writerows(rows)
-    os.replace(out.name, out_dir / "gradebook.csv")
+def write_gradebook(out, results):
+    """``out/gradebook.csv``: who, per-question scores, total, status (one row a submission)."""
+    if not results:
+        return
+    names = [q.name for q in results[0].questions]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["submission", "name", "email", "sid"] + names + ["total", "possible", "status"])
+    for r in results:
+        who = [r.student.get(k, "") for k in ("name", "email", "sid")]
+        writer.writerow([r.submission] + who + [f"{q.score:g}" for q in r.questions]
+                        + [f"{r.score:g}", f"{r.possible:g}", r.status])
+    write_atomically(Path(out) / "gradebook.csv", buffer.getvalue())
+
+
+def feedback_page(result, plots):
+    """The student's page: scores per question, every failing check with its message, plots."""
+    rows = "".join(
+        f'<tr class="{"pass" if q.score >= q.possible else "fail"}"><td>{escape(q.name)}</td>'
+        f"<td>{q.score:g} / {q.possible:g}</td><td>{escape(q.status)}</td></tr>" for q in result.questions)
+    failures = "".join(f"<h3>{escape(q.name)}: {q.score:g} / {q.possible:g}</h3><pre>{escape(q.output)}</pre>"
+                       for q in result.questions if q.score < q.possible)
+    notes = "".join(f"<li>{escape(m)}</li>" for m in result.messages)
+    images = "".join(f'<img src="{escape(p)}" alt="plot from the notebook" width="480">' for p in plots)
+    return _page(f"Feedback: {result.submission}", f"""
+<p>Score: <b>{result.score:g} / {result.possible:g}</b> ({escape(result.status)})</p>
+{f"<h2>What happened while grading</h2><ul>{notes}</ul>" if notes else ""}
+<h2>Questions</h2><table><tr><th>question</th><th>score</th><th>status</th></tr>{rows}</table>
+<h2>Failing checks</h2>{failures or "<p>None: every check passed.</p>"}
+{f"<h2>Your plots</h2>{images}" if images else ""}""")
+
+
+def write_summary(out, results):
+    """``out/summary.html``: score histogram, per-question pass rate, most common failures."""
+    if not results:
+        return
+    names = [q.name for q in results[0].questions]
+    rates = "".join(
+        f"<tr><td>{escape(n)}</td><td>{sum(r.questions[i].score >= r.questions[i].possible for r in results)}"
+        f" / {len(results)}</td></tr>" for i, n in enumerate(names))
+    common = Counter(failure_key(q) for r in results for q in r.questions if q.score < q.possible)
+    failures = "".join(f"<tr><td>{count}</td><td><pre>{escape(text)}</pre></td></tr>"
+                       for text, count in common.most_common(10))
+    statuses = Counter(r.status for r in results)
+    body = f"""
+<p>{len(results)} submissions; mean score {sum(r.score for r in results) / len(results):.2f} /
+{results[0].possible:g}; status: {escape(", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))}</p>
+<h2>Scores</h2><img alt="score histogram" src="data:image/png;base64,{histogram([r.score for r in results], results[0].possible)}">
+<h2>Pass rate per question</h2><table><tr><th>question</th><th>full marks</th></tr>{rates}</table>
+<h2>Most common failures</h2><table><tr><th>count</th><th>question and message</th></tr>{failures}</table>"""
+    write_atomically(Path(out) / "summary.html", _page("Grading summary", body))
+
+
+def failure_key(question):
+    """A failure's message with its numbers masked, so that the same mistake counts once."""
+    messages = [line.strip() for line in question.output.splitlines()
+                if line.strip().startswith(("CheckFailure:", "While checking", "The checks of", "Not graded"))]
+    text = messages[0] if messages else question.output.strip().splitlines()[0] if question.output.strip() else question.status
+    return f"{question.name}: " + re.sub(r"-?\d+\.\d+(e-?\d+)?", "#", text)
+
+
+def histogram(scores, possible):
+    """A PNG histogram of the scores, base64-encoded."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 3))
+    axes.hist(scores, bins=min(20, max(1, int(possible))), range=(0, possible), color="#4a7ab5")
+    axes.set_xlabel("score")
+    axes.set_ylabel("submissions")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _page(title, body):
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{escape(title)}</title>'
+            f"<style>{PAGE_STYLE}</style></head><body><h1>{escape(title)}</h1>{body}</body></html>")
 
 
 def score_table(results):
@@ -44,7 +128,7 @@ def score_table(results):
         return "no submissions"
     names = [q.name for q in results[0].questions]
     header = ["submission"] + names + ["total", "status"]
-    rows = [[submission_id(r)] + [f"{q.score:g}/{q.possible:g}" for q in r.questions]
+    rows = [[r.submission] + [f"{q.score:g}/{q.possible:g}" for q in r.questions]
             + [f"{r.score:g}/{r.possible:g}", r.status] for r in results]
     widths = [max(len(str(row[i])) for row in [header] + rows) for i in range(len(header))]
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in [header] + rows)
@@ -52,7 +136,7 @@ def score_table(results):
 
 def failure_summary(result):
     """The failing checks of one submission, for the console."""
-    lines = [f"{m}" for m in result.messages]
+    lines = list(result.messages)
     for q in result.questions:
         if q.score < q.possible:
             lines.append(f"{q.name} ({q.score:g}/{q.possible:g}):")

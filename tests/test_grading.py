@@ -48,7 +48,7 @@ def test_reference_full_marks_through_rnnlab_grade(built, solution_notebook, tmp
     assert results["score"] == 28 and results["rnnlab"]["status"] == "ok"
     assert len(results["tests"]) == 11 and all(t["score"] == t["max_score"] for t in results["tests"])
     gradebook = (tmp_path / "gradebook.csv").read_text().splitlines()
-    assert gradebook[0].startswith("submission,q1,q2") and gradebook[1].endswith(",28,28,ok")
+    assert gradebook[0].startswith("submission,name,email,sid,q1,q2") and gradebook[1].endswith(",28,28,ok")
     assert "28/28" in capsys.readouterr().out
 
 
@@ -76,7 +76,7 @@ def test_malformed_submissions_get_a_written_result(built, tmp_path, content, wo
     result = grade_submission(built.autograder_zip, path)
     assert result.status == "invalid" and result.score == 0 and len(result.questions) == 11
     assert words in result.messages[0]
-    reports.write_results([result], tmp_path / "out")
+    reports.write_submission(tmp_path / "out", result)
     written = json.loads((tmp_path / "out" / "broken" / "results.json").read_text())
     assert written["score"] == 0 and words in written["output"]
 

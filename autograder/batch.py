@@ -1,0 +1,139 @@
+"""Grade many submissions: collect them, grade in parallel, resume, write every report.
+
+Submissions come as files (.ipynb or .zip), folders of such files, or Gradescope's
+"Export Submissions" zip (``submission_metadata.yml`` plus one ``submission_<id>/`` folder
+per submission).  Each result is written atomically as soon as it exists; a submission
+whose ``results.json`` records the same fingerprint (its content and the autograder's) is
+not graded again.
+"""
+
+import hashlib
+import json
+import tempfile
+import zipfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from tqdm import tqdm
+
+from . import grading, reports
+
+SUBMISSION_SUFFIXES = (".ipynb", ".zip")
+
+
+@dataclass
+class Submission:
+    """One thing to grade, with who handed it in."""
+
+    id: str
+    path: Path
+    name: str = ""
+    email: str = ""
+    sid: str = ""
+
+    def fingerprint(self, autograder_zip):
+        """Hash of the submission's files and of the autograder: equal means already graded."""
+        digest = hashlib.sha256(Path(autograder_zip).read_bytes())
+        files = sorted(p for p in self.path.rglob("*") if p.is_file()) if self.path.is_dir() else [self.path]
+        for file in files:
+            digest.update(file.name.encode() + b"\0" + file.read_bytes())
+        return digest.hexdigest()
+
+
+def collect(paths, unpack_dir):
+    """The submissions in ``paths``; Gradescope exports are unpacked into ``unpack_dir``."""
+    found = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found += [Submission(p.stem, p) for p in sorted(path.iterdir())
+                      if p.suffix in SUBMISSION_SUFFIXES and p.is_file()]
+        elif path.suffix == ".zip" and is_gradescope_export(path):
+            found += gradescope_export(path, Path(unpack_dir) / path.stem)
+        else:
+            found.append(Submission(path.stem, path))
+    ids = [s.id for s in found]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"several submissions are named {duplicates}; rename them apart")
+    return found
+
+
+def is_gradescope_export(path):
+    """Whether a zip is Gradescope's export: it holds a ``submission_metadata.yml``."""
+    with zipfile.ZipFile(path) as archive:
+        return any(Path(n).name == "submission_metadata.yml" for n in archive.namelist())
+
+
+def gradescope_export(path, target):
+    """One ``Submission`` per ``submission_<id>/`` folder, with the submitters' details."""
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(target)
+    metadata_file = next(target.rglob("submission_metadata.yml"))
+    metadata = yaml.safe_load(metadata_file.read_text()) or {}
+    submissions = []
+    for folder in sorted(p for p in metadata_file.parent.iterdir() if p.is_dir()):
+        entry = _without_colons(metadata.get(folder.name) or {})
+        person = _without_colons((entry.get("submitters") or [{}])[0])
+        submissions.append(Submission(folder.name, folder, str(person.get("name", "")),
+                                      str(person.get("email", "")), str(person.get("sid", ""))))
+    return submissions
+
+
+def _without_colons(mapping):
+    """Gradescope writes Ruby-style keys (``:name:``); YAML reads them as ``:name``."""
+    return {str(key).strip(":"): value for key, value in mapping.items()}
+
+
+def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, **limits):
+    """Grade ``submissions`` with ``jobs`` in parallel; returns results in input order."""
+    out = Path(out)
+    results, pending = {}, []
+    for submission in submissions:
+        done = previous_result(out, submission, autograder_zip)
+        if done is not None:
+            results[submission.id] = done
+        else:
+            pending.append(submission)
+    bar = tqdm(total=len(submissions), initial=len(results), disable=not progress, unit="submission")
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        futures = {pool.submit(grade_one, autograder_zip, s, **limits): s for s in pending}
+        for future in as_completed(futures):
+            submission = futures[future]
+            results[submission.id] = future.result()
+            reports.write_submission(out, results[submission.id])
+            reports.write_gradebook(out, [results[s.id] for s in submissions if s.id in results])
+            bar.update()
+    bar.close()
+    ordered = [results[s.id] for s in submissions]
+    reports.write_gradebook(out, ordered)
+    return ordered
+
+
+def grade_one(autograder_zip, submission, **limits):
+    """Grade one submission and label the result with who handed it in."""
+    result = grading.grade_submission(autograder_zip, submission.path, **limits)
+    result.submission = submission.id
+    result.student = {"name": submission.name, "email": submission.email, "sid": submission.sid}
+    result.fingerprint = submission.fingerprint(autograder_zip)
+    return result
+
+
+def previous_result(out, submission, autograder_zip):
+    """The stored result of this very submission and autograder (same fingerprint), or None."""
+    path = Path(out) / submission.id / "results.json"
+    if not path.exists():
+        return None
+    try:
+        stored = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None
+    if stored.get("rnnlab", {}).get("fingerprint") != submission.fingerprint(autograder_zip):
+        return None
+    return grading.SubmissionResult.from_gradescope(stored)
+
+
+def temporary_unpack_dir():
+    """A folder for unpacked exports that lives as long as the process."""
+    return tempfile.mkdtemp(prefix="rnnlab-export-")

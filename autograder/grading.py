@@ -19,14 +19,14 @@ from pathlib import Path
 
 import nbformat
 
-from .kernel import LimitedKernel, wait_until
+from .kernel import OUTPUT_LIMIT, LimitedKernel, wait_until
 
 # Gradescope gives a submission 10 minutes: keep 1 minute for its own set-up and upload.
 TIME_LIMIT = 540
 CELL_TIME_LIMIT = 120
 QUESTION_TIME_LIMIT = 120
 MEMORY_LIMIT = 768 * 2**20
-OUTPUT_LIMIT = 20_000
+FEEDBACK_LIMIT = 20_000
 # The plots a notebook draws (its loss curves) go into the feedback page, the first few only.
 MAX_IMAGES = 4
 
@@ -89,6 +89,7 @@ class SubmissionResult:
     images: list = field(default_factory=list)
     student: dict = field(default_factory=dict)
     fingerprint: str = ""
+    network_blocked: bool = False
 
     @property
     def score(self):
@@ -108,11 +109,12 @@ class SubmissionResult:
             "output": "\n".join(self.messages) or "Graded.",
             "tests": [{"name": q.name, "score": q.score, "max_score": q.possible,
                        "status": "passed" if q.score >= q.possible else "failed",
-                       "output": q.output[:OUTPUT_LIMIT], "visibility": "visible"}
+                       "output": q.output[:FEEDBACK_LIMIT], "visibility": "visible"}
                       for q in self.questions],
             "rnnlab": {"submission": self.submission, "status": self.status, "messages": self.messages,
                        "seconds": round(self.seconds, 1), "peak_memory": self.peak_memory,
                        "student": self.student, "fingerprint": self.fingerprint,
+                       "network_blocked": self.network_blocked,
                        "questions": [asdict(q) for q in self.questions]},
         }
 
@@ -121,7 +123,8 @@ class SubmissionResult:
         """Rebuild a result from the ``results.json`` that ``to_gradescope`` wrote."""
         own = stored["rnnlab"]
         return cls(own["submission"], own["status"], [QuestionResult(**q) for q in own["questions"]],
-                   own["messages"], own["seconds"], own["peak_memory"], [], own["student"], own["fingerprint"])
+                   own["messages"], own["seconds"], own["peak_memory"], [], own["student"], own["fingerprint"],
+                   own["network_blocked"])
 
 
 def grade_submission(autograder_zip, submission, time_limit=TIME_LIMIT, memory_limit=MEMORY_LIMIT,
@@ -245,7 +248,7 @@ class _Run:
         statuses = {q.status for q in results}
         status = "ok" if statuses <= {"graded"} and not self.messages else "partial"
         return SubmissionResult("", status, results, self.messages, peak_memory=self.kernel.peak_memory,
-                                images=self.images)
+                                images=self.images, network_blocked=self.kernel.network_blocked)
 
     def _restart(self):
         self.kernel.shutdown()
@@ -263,6 +266,9 @@ class _Run:
                                  "its time limit.")
             return
         outcome = self.kernel.run(source, min(self.cell_time_limit, left))
+        if outcome.truncated:
+            self.messages.append(f"Code cell {number} printed more than {OUTPUT_LIMIT:,} characters; "
+                                 "the rest of its output was dropped.")
         if outcome.status in ("ok", "error"):
             self.replay.append(source)
             self.images += [o["data"]["image/png"] for o in outcome.outputs
@@ -279,7 +285,8 @@ class _Run:
                                   "Not graded: the submission used up its time limit before this question.")
         marker = f"RNNLAB-RESULT-{secrets.token_hex(16)}:"
         limit = min(self.question_time_limit, left)
-        outcome = self.kernel.run(QUESTION_RUNNER.format(path=f"tests/{name}.py", marker=marker), limit)
+        outcome = self.kernel.run(QUESTION_RUNNER.format(path=f"tests/{name}.py", marker=marker), limit,
+                                  keep=marker)
         if outcome.status not in ("ok", "error"):
             self._restart()
             return QuestionResult(name, 0.0, points, outcome.status,

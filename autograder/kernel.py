@@ -2,24 +2,74 @@
 
 Student code runs in the kernel process only.  Each piece of code gets a timeout; a
 watchdog thread sums the resident memory of the kernel and its children and kills the
-kernel when it goes over the limit.  Whatever happens (timeout, crash, ``os._exit``,
-memory), ``run`` returns an ``Outcome`` instead of raising.
+kernel when it goes over the limit; what the code prints is capped.  Where the OS allows
+it the kernel starts in a network namespace of its own, with no network at all, and talks
+to us over Unix sockets.  Whatever happens (timeout, crash, ``os._exit``, memory),
+``run`` returns an ``Outcome`` instead of raising.
 """
 
+import functools
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 
 import nbformat
 import psutil
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 WATCHDOG_PERIOD = 0.05
 THREAD_VARIABLES = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]
+# What one piece of code may print before the rest is dropped (the grade is still written).
+OUTPUT_LIMIT = 1_000_000
+
+
+@functools.lru_cache(maxsize=1)
+def network_isolation():
+    """The command prefix that gives a process no network, or [] where the OS refuses it."""
+    for prefix in (["unshare", "--net"], ["unshare", "--net", "--map-root-user"]):
+        try:
+            if subprocess.run(prefix + ["true"], capture_output=True, timeout=10).returncode == 0:
+                return prefix
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    return []
+
+
+class _IsolatedKernelManager(AsyncKernelManager):
+    """Starts the kernel behind ``network_isolation()``."""
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return network_isolation() + super().format_kernel_cmd(extra_arguments)
+
+
+class _CappedClient(NotebookClient):
+    """Drops output past ``OUTPUT_LIMIT`` characters per run, except lines with ``keep``."""
+
+    printed = 0
+    truncated = False
+    keep = None
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        text = content.get("text", "")
+        size = len(text) + sum(len(str(v)) for v in content.get("data", {}).values())
+        room = OUTPUT_LIMIT - self.printed
+        self.printed += size
+        if size > room:
+            self.truncated = True
+            kept = [line for line in text.splitlines() if self.keep and self.keep in line]
+            if room <= 0 and not kept:
+                return None
+            text = text[:max(room, 0)] + "".join(line + "\n" for line in kept)
+            msg = {**msg, "content": {**content, "text": text}}
+        return super().output(outs, msg, display_id, cell_index)
 
 
 @dataclass
@@ -30,6 +80,7 @@ class Outcome:
     stdout: str = ""
     error: str = ""
     outputs: list = field(default_factory=list)
+    truncated: bool = False
 
 
 class LimitedKernel:
@@ -48,10 +99,14 @@ class LimitedKernel:
 
     def start(self):
         """Start a fresh kernel (and its memory watchdog)."""
-        self.client = NotebookClient(nbformat.v4.new_notebook(), kernel_name="python3",
-                                     allow_errors=True, interrupt_on_timeout=False,
-                                     resources={"metadata": {"path": self.cwd}})
+        self.client = _CappedClient(nbformat.v4.new_notebook(), kernel_name="python3",
+                                    allow_errors=True, interrupt_on_timeout=False,
+                                    kernel_manager_class=_IsolatedKernelManager,
+                                    resources={"metadata": {"path": self.cwd}})
         self.client.km = self.client.create_kernel_manager()
+        self._sockets = tempfile.mkdtemp(prefix="rnnlab-kernel-")
+        self.client.km.transport = "ipc"
+        self.client.km.ip = os.path.join(self._sockets, "kernel")
         self.client.start_new_kernel(cwd=self.cwd, env=_kernel_environment(), stderr=subprocess.DEVNULL)
         self.client.start_new_kernel_client()
         self._over_memory.clear()
@@ -68,13 +123,20 @@ class LimitedKernel:
                 run_sync(self.client.km.shutdown_kernel)(now=True)
             except Exception:  # a kernel that already died has nothing left to stop
                 pass
+            shutil.rmtree(self._sockets, ignore_errors=True)
         self.client = None
 
-    def run(self, source, timeout):
-        """Run ``source`` in the kernel for at most ``timeout`` seconds."""
+    @property
+    def network_blocked(self):
+        """Whether the kernel runs without network."""
+        return bool(network_isolation())
+
+    def run(self, source, timeout, keep=None):
+        """Run ``source`` for at most ``timeout`` seconds; output lines with ``keep`` are never dropped."""
         cell = nbformat.v4.new_code_cell(source)
         self.client.nb.cells = [cell]
         self.client.timeout = max(1, int(timeout))
+        self.client.printed, self.client.truncated, self.client.keep = 0, False, keep
         try:
             self.client.execute_cell(cell, 0)
         except CellTimeoutError:
@@ -92,9 +154,10 @@ class LimitedKernel:
                                f"went over the memory limit of {self.memory_limit // 2**20} MB")
             return Outcome("died", _stdout(cell), f"the kernel stopped answering ({type(error).__name__})")
         errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+        outcome = Outcome("ok", _stdout(cell), "", cell.outputs, self.client.truncated)
         if errors:
-            return Outcome("error", _stdout(cell), f"{errors[0]['ename']}: {errors[0]['evalue']}", cell.outputs)
-        return Outcome("ok", _stdout(cell), "", cell.outputs)
+            outcome.status, outcome.error = "error", f"{errors[0]['ename']}: {errors[0]['evalue']}"
+        return outcome
 
     def _alive(self):
         return run_sync(self.client.km.is_alive)()

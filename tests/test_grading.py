@@ -159,3 +159,31 @@ def test_whole_submission_time_limit(built, solution_notebook, tmp_path):
     result = grade_submission(built.autograder_zip, path, time_limit=20, cell_time_limit=60)
     assert len(result.questions) == 11 and all(q.score == 0 for q in result.questions)
     assert all(q.status == "timeout" for q in result.questions)
+
+
+def test_huge_output_is_truncated_and_the_grade_written(built, solution_notebook, tmp_path):
+    path = notebook_with(solution_notebook, tmp_path, "chatty", [
+        "for _ in range(300_000):\n    print('x' * 100)",
+        "_quiet = one_hot_encode\ndef one_hot_encode(idx, vocab_size):\n"
+        "    print('y' * 200_000)\n    return _quiet(idx, vocab_size)"])
+    result = grade_submission(built.autograder_zip, path)
+    assert result.score == 28
+    assert any("printed more than 1,000,000 characters" in m for m in result.messages)
+
+
+def test_student_code_has_no_network(built, solution_notebook, tmp_path):
+    import socket
+    from autograder.kernel import network_isolation
+    if not network_isolation():
+        pytest.skip("this machine does not allow a network namespace")
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.5)
+    port = server.getsockname()[1]
+    path = notebook_with(solution_notebook, tmp_path, "phones_home", [
+        f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3).sendall(b'answers')\n"
+        "except OSError:\n    pass"])
+    result = grade_submission(built.autograder_zip, path)
+    assert result.score == 28 and result.network_blocked
+    with pytest.raises(socket.timeout):
+        server.accept()
+    server.close()

@@ -89,7 +89,7 @@ class SubmissionResult:
     images: list = field(default_factory=list)
     student: dict = field(default_factory=dict)
     fingerprint: str = ""
-    network_blocked: bool = False
+    isolation: dict = field(default_factory=dict)
 
     @property
     def score(self):
@@ -114,7 +114,7 @@ class SubmissionResult:
             "rnnlab": {"submission": self.submission, "status": self.status, "messages": self.messages,
                        "seconds": round(self.seconds, 1), "peak_memory": self.peak_memory,
                        "student": self.student, "fingerprint": self.fingerprint,
-                       "network_blocked": self.network_blocked,
+                       "isolation": self.isolation,
                        "questions": [asdict(q) for q in self.questions]},
         }
 
@@ -124,7 +124,7 @@ class SubmissionResult:
         own = stored["rnnlab"]
         return cls(own["submission"], own["status"], [QuestionResult(**q) for q in own["questions"]],
                    own["messages"], own["seconds"], own["peak_memory"], [], own["student"], own["fingerprint"],
-                   own["network_blocked"])
+                   own["isolation"])
 
 
 def grade_submission(autograder_zip, submission, time_limit=TIME_LIMIT, memory_limit=MEMORY_LIMIT,
@@ -248,7 +248,8 @@ class _Run:
         statuses = {q.status for q in results}
         status = "ok" if statuses <= {"graded"} and not self.messages else "partial"
         return SubmissionResult("", status, results, self.messages, peak_memory=self.kernel.peak_memory,
-                                images=self.images, network_blocked=self.kernel.network_blocked)
+                                images=self.images, isolation={"network_blocked": self.kernel.network_blocked,
+                                                               "tasks_capped": self.kernel.tasks_capped})
 
     def _restart(self):
         self.kernel.shutdown()

@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import nbformat
 import psutil
@@ -28,6 +29,55 @@ WATCHDOG_PERIOD = 0.05
 THREAD_VARIABLES = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]
 # What one piece of code may print before the rest is dropped (the grade is still written).
 OUTPUT_LIMIT = 1_000_000
+# Tasks (processes and threads) the kernel may have: a kernel with torch loaded uses ~20.
+TASK_LIMIT = 256
+PIDS_CGROUPS = [Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")]
+
+
+class TaskLimit:
+    """A pids cgroup that caps how many tasks a process tree may have (a fork bomb stops
+    there); where the machine offers none (not root, no pids controller) it does nothing."""
+
+    def __init__(self, limit=TASK_LIMIT):
+        self.path = None
+        for root in PIDS_CGROUPS:
+            if not (root / "cgroup.procs").exists() or not os.access(root, os.W_OK):
+                continue
+            if root.name != "pids" and "pids" not in (root / "cgroup.controllers").read_text():
+                continue
+            try:
+                path = root / f"rnnlab-{os.getpid()}-{id(self)}"
+                path.mkdir()
+                (path / "pids.max").write_text(str(limit))
+                self.path = path
+                return
+            except OSError:
+                continue
+
+    def add(self, pid):
+        """Put process ``pid`` (and so all it will start) under the cap."""
+        if self.path is not None:
+            (self.path / "cgroup.procs").write_text(str(pid))
+
+    def kill_all_and_remove(self):
+        """Kill whatever is left in the group, then remove it."""
+        if self.path is None:
+            return
+        for _ in range(50):
+            pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, 9)
+                except OSError:
+                    pass
+            time.sleep(0.02)
+        try:
+            self.path.rmdir()
+        except OSError:
+            pass
+        self.path = None
 
 
 @functools.lru_cache(maxsize=1)
@@ -94,6 +144,7 @@ class LimitedKernel:
         self.memory_limit = memory_limit
         self.client = None
         self.peak_memory = 0
+        self.tasks_capped = False
         self._over_memory = threading.Event()
         self._stop = threading.Event()
 
@@ -108,6 +159,9 @@ class LimitedKernel:
         self.client.km.transport = "ipc"
         self.client.km.ip = os.path.join(self._sockets, "kernel")
         self.client.start_new_kernel(cwd=self.cwd, env=_kernel_environment(), stderr=subprocess.DEVNULL)
+        self._tasks = TaskLimit()
+        self._tasks.add(self._kernel_process().pid)
+        self.tasks_capped = self._tasks.path is not None
         self.client.start_new_kernel_client()
         self._over_memory.clear()
         self._stop.clear()
@@ -123,6 +177,7 @@ class LimitedKernel:
                 run_sync(self.client.km.shutdown_kernel)(now=True)
             except Exception:  # a kernel that already died has nothing left to stop
                 pass
+            self._tasks.kill_all_and_remove()
             shutil.rmtree(self._sockets, ignore_errors=True)
         self.client = None
 

@@ -183,7 +183,31 @@ def test_student_code_has_no_network(built, solution_notebook, tmp_path):
         f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3).sendall(b'answers')\n"
         "except OSError:\n    pass"])
     result = grade_submission(built.autograder_zip, path)
-    assert result.score == 28 and result.network_blocked
+    assert result.score == 28 and result.isolation["network_blocked"]
     with pytest.raises(socket.timeout):
         server.accept()
     server.close()
+
+
+def test_process_flood_is_capped(built, solution_notebook, tmp_path):
+    """Threads count as tasks too.  (Processes forked from the kernel are caught even earlier
+    by the memory watchdog, which sums the resident size of the whole tree.)"""
+    from autograder.kernel import TASK_LIMIT, TaskLimit
+    probe = TaskLimit()
+    if probe.path is None:
+        pytest.skip("this machine offers no pids cgroup to this user")
+    probe.kill_all_and_remove()
+    count_file = tmp_path / "started.txt"
+    flood = ("import threading, time\n"
+             "started = 0\n"
+             f"for _ in range({2 * TASK_LIMIT}):\n"
+             "    try:\n"
+             "        threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
+             "        started += 1\n"
+             "    except RuntimeError:\n"
+             "        break\n"
+             f"open({str(count_file)!r}, 'w').write(str(started))")
+    path = notebook_with(solution_notebook, tmp_path, "flood", [flood])
+    result = grade_submission(built.autograder_zip, path)
+    assert result.score == 28 and result.isolation["tasks_capped"]
+    assert 0 < int(count_file.read_text()) < TASK_LIMIT

@@ -45,14 +45,16 @@ class TaskLimit:
                 continue
             if root.name != "pids" and "pids" not in (root / "cgroup.controllers").read_text():
                 continue
+            path = root / f"rnnlab-{os.getpid()}-{id(self)}"
             try:
-                path = root / f"rnnlab-{os.getpid()}-{id(self)}"
                 path.mkdir()
                 (path / "pids.max").write_text(str(limit))
-                self.path = path
-                return
             except OSError:
+                if path.exists():
+                    path.rmdir()
                 continue
+            self.path = path
+            return
 
     def add(self, pid):
         """Put process ``pid`` (and so all it will start) under the cap."""
@@ -145,6 +147,8 @@ class LimitedKernel:
         self.client = None
         self.peak_memory = 0
         self.tasks_capped = False
+        self._tasks = None
+        self._sockets = None
         self._over_memory = threading.Event()
         self._stop = threading.Event()
 
@@ -177,7 +181,9 @@ class LimitedKernel:
                 run_sync(self.client.km.shutdown_kernel)(now=True)
             except Exception:  # a kernel that already died has nothing left to stop
                 pass
+        if self._tasks is not None:
             self._tasks.kill_all_and_remove()
+        if self._sockets is not None:
             shutil.rmtree(self._sockets, ignore_errors=True)
         self.client = None
 

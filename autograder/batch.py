@@ -9,7 +9,6 @@ not graded again.
 
 import hashlib
 import json
-import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -33,9 +32,9 @@ class Submission:
     email: str = ""
     sid: str = ""
 
-    def fingerprint(self, autograder_zip):
+    def fingerprint(self, autograder_hash):
         """Hash of the submission's files and of the autograder: equal means already graded."""
-        digest = hashlib.sha256(Path(autograder_zip).read_bytes())
+        digest = hashlib.sha256(autograder_hash.encode())
         files = sorted(p for p in self.path.rglob("*") if p.is_file()) if self.path.is_dir() else [self.path]
         for file in files:
             digest.update(file.name.encode() + b"\0" + file.read_bytes())
@@ -62,8 +61,11 @@ def collect(paths, unpack_dir):
 
 def is_gradescope_export(path):
     """Whether a zip is Gradescope's export: it holds a ``submission_metadata.yml``."""
-    with zipfile.ZipFile(path) as archive:
-        return any(Path(n).name == "submission_metadata.yml" for n in archive.namelist())
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(Path(n).name == "submission_metadata.yml" for n in archive.namelist())
+    except zipfile.BadZipFile:
+        return False  # graded as one submission, whose result will say it cannot be unpacked
 
 
 def gradescope_export(path, target):
@@ -89,51 +91,53 @@ def _without_colons(mapping):
 def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, **limits):
     """Grade ``submissions`` with ``jobs`` in parallel; returns results in input order."""
     out = Path(out)
-    results, pending = {}, []
-    for submission in submissions:
-        done = previous_result(out, submission, autograder_zip)
-        if done is not None:
-            results[submission.id] = done
-        else:
-            pending.append(submission)
+    autograder_hash = hashlib.sha256(Path(autograder_zip).read_bytes()).hexdigest()
+    fingerprints = {s.id: s.fingerprint(autograder_hash) for s in submissions}
+    results = {s.id: r for s in submissions if (r := previous_result(out, s.id, fingerprints[s.id]))}
+    pending = [s for s in submissions if s.id not in results]
     bar = tqdm(total=len(submissions), initial=len(results), disable=not progress, unit="submission")
-    with ThreadPoolExecutor(max(1, jobs)) as pool:
-        futures = {pool.submit(grade_one, autograder_zip, s, **limits): s for s in pending}
+    pool = ThreadPoolExecutor(max(1, jobs))
+    try:
+        futures = {pool.submit(grade_one, autograder_zip, s, fingerprints[s.id], **limits): s for s in pending}
         for future in as_completed(futures):
-            submission = futures[future]
-            results[submission.id] = future.result()
-            reports.write_submission(out, results[submission.id])
+            result = future.result()
+            results[result.submission] = result
+            reports.write_submission(out, result)
             reports.write_gradebook(out, [results[s.id] for s in submissions if s.id in results])
             bar.update()
-    bar.close()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C: finish the running, drop the rest
+        bar.close()
     ordered = [results[s.id] for s in submissions]
     reports.write_gradebook(out, ordered)
     return ordered
 
 
-def grade_one(autograder_zip, submission, **limits):
-    """Grade one submission and label the result with who handed it in."""
-    result = grading.grade_submission(autograder_zip, submission.path, **limits)
+def grade_one(autograder_zip, submission, fingerprint, **limits):
+    """Grade one submission and label it; an internal error becomes a result, not a crash."""
+    try:
+        result = grading.grade_submission(autograder_zip, submission.path, **limits)
+    except Exception as error:  # a bug of ours must not stop the batch
+        questions = grading.unpack_questions(autograder_zip)
+        result = grading.SubmissionResult("", "error", [
+            grading.QuestionResult(name, 0.0, points, "not graded", "") for name, points in questions],
+            [f"rnnlab failed to grade this submission ({type(error).__name__}: {error}); "
+             "grade it again, or report it."])
     result.submission = submission.id
     result.student = {"name": submission.name, "email": submission.email, "sid": submission.sid}
-    result.fingerprint = submission.fingerprint(autograder_zip)
+    result.fingerprint = fingerprint
     return result
 
 
-def previous_result(out, submission, autograder_zip):
+def previous_result(out, submission_id, fingerprint):
     """The stored result of this very submission and autograder (same fingerprint), or None."""
-    path = Path(out) / submission.id / "results.json"
-    if not path.exists():
-        return None
+    path = Path(out) / submission_id / "results.json"
     try:
         stored = json.loads(path.read_text())
-    except json.JSONDecodeError:
-        return None
-    if stored.get("rnnlab", {}).get("fingerprint") != submission.fingerprint(autograder_zip):
-        return None
-    return grading.SubmissionResult.from_gradescope(stored)
+        if stored["rnnlab"]["fingerprint"] == fingerprint and stored["rnnlab"]["status"] != "error":
+            return grading.SubmissionResult.from_gradescope(stored)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
 
 
-def temporary_unpack_dir():
-    """A folder for unpacked exports that lives as long as the process."""
-    return tempfile.mkdtemp(prefix="rnnlab-export-")

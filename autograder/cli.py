@@ -3,6 +3,7 @@
 import argparse
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -43,8 +44,9 @@ def grade(lab, submissions, out=None, jobs=1, details=None, **limits):
     printed too when there are few submissions (or ``details`` says so).
     """
     out = Path(out or Path("grading-output") / lab)
-    found = batch.collect(submissions, batch.temporary_unpack_dir())
-    results = batch.grade_all(autograder_zip(lab), found, out, jobs=jobs, **limits)
+    with tempfile.TemporaryDirectory(prefix="rnnlab-export-") as unpacked:
+        found = batch.collect(submissions, unpacked)
+        results = batch.grade_all(autograder_zip(lab), found, out, jobs=jobs, **limits)
     reports.write_summary(out, results)
     if details if details is not None else len(results) <= 5:
         for result in results:

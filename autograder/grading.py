@@ -40,18 +40,20 @@ _rnnlab_otter.Notebook.export = lambda *args, **kwargs: None
 del _rnnlab_otter
 """
 
+# Runs one question's test file against the notebook's namespace.  Everything it uses is
+# imported locally, so notebook globals named ``dict`` or ``print`` cannot get in its way.
 QUESTION_RUNNER = """\
 def _rnnlab_run_question(path, marker):
-    import json
+    import builtins, json, sys
     from otter.test_files import ExceptionTestFile
     test_file = ExceptionTestFile.from_file(path)
-    test_file.run(globals())
-    cases = [dict(name=r.test_case.body.test_func.__name__, hidden=r.test_case.hidden,
-                  points=r.test_case.points, passed=r.passed, message=r.message)
+    test_file.run(sys.modules["__main__"].__dict__)
+    cases = [builtins.dict(name=r.test_case.body.test_func.__name__, hidden=r.test_case.hidden,
+                           points=r.test_case.points, passed=r.passed, message=r.message)
              for r in test_file.test_case_results]
-    print(marker + json.dumps(dict(score=test_file.score, possible=test_file.possible, cases=cases)))
+    report = builtins.dict(score=test_file.score, possible=test_file.possible, cases=cases)
+    builtins.print("\\n" + marker + json.dumps(report))
 _rnnlab_run_question({path!r}, {marker!r})
-del _rnnlab_run_question
 """
 
 
@@ -121,10 +123,9 @@ class SubmissionResult:
     @classmethod
     def from_gradescope(cls, stored):
         """Rebuild a result from the ``results.json`` that ``to_gradescope`` wrote."""
-        own = stored["rnnlab"]
-        return cls(own["submission"], own["status"], [QuestionResult(**q) for q in own["questions"]],
-                   own["messages"], own["seconds"], own["peak_memory"], [], own["student"], own["fingerprint"],
-                   own["isolation"])
+        own = dict(stored["rnnlab"])
+        own["questions"] = [QuestionResult(**q) for q in own["questions"]]
+        return cls(**own)
 
 
 def grade_submission(autograder_zip, submission, time_limit=TIME_LIMIT, memory_limit=MEMORY_LIMIT,
@@ -160,6 +161,12 @@ def unpack_autograder(autograder_zip, source):
     return [(p.stem, float(ExceptionTestFile.from_file(str(p)).possible)) for p in tests]
 
 
+def unpack_questions(autograder_zip):
+    """``[(question, points)]`` of an autograder zip."""
+    with tempfile.TemporaryDirectory(prefix="rnnlab-questions-") as folder:
+        return unpack_autograder(autograder_zip, Path(folder))
+
+
 def load_submission(path, submission_dir):
     """Copy the submission's notebook (and a zip's other files) into ``submission_dir``."""
     if path.is_dir():  # a folder of files, as Gradescope's export has one per submission
@@ -169,8 +176,12 @@ def load_submission(path, submission_dir):
     if not path.is_file():
         raise SubmissionError(f"{path} does not exist.")
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            archive.extractall(submission_dir)  # zipfile drops absolute paths and ".." parts
+        try:
+            with zipfile.ZipFile(path) as archive:
+                archive.extractall(submission_dir)  # zipfile drops absolute paths and ".." parts
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as error:
+            raise SubmissionError(f"the zip {path.name} cannot be unpacked ({error}); zip your "
+                                  "notebook again without a password.") from None
         return _only_notebook(submission_dir, f"the zip {path.name}")
     target = submission_dir / (path.stem + ".ipynb")
     shutil.copy(path, target)
@@ -212,13 +223,18 @@ def install_support_files(workdir):
     """As otter does: the zip's ``files/`` and ``tests/`` go next to the notebook."""
     submission, source = workdir / "submission", workdir / "source"
     for item in sorted((source / "files").iterdir()) if (source / "files").exists() else []:
-        target = submission / item.name
-        if target.exists():
-            shutil.rmtree(target) if target.is_dir() else target.unlink()
-        (shutil.copytree if item.is_dir() else shutil.copy)(item, target)
-    if (submission / "tests").exists():
-        shutil.rmtree(submission / "tests")
+        _remove(submission / item.name)
+        (shutil.copytree if item.is_dir() else shutil.copy)(item, submission / item.name)
+    _remove(submission / "tests")
     shutil.copytree(source / "tests", submission / "tests")
+
+
+def _remove(path):
+    """Remove a file, a link or a folder a submission may have put where ours must go."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
 
 
 class _Run:
@@ -232,13 +248,13 @@ class _Run:
         self.replay = [GRADING_PRELUDE]
         self.messages = []
         self.images = []
+        self.kernel_ok = False
 
     def grade(self, notebook, questions):
         code_cells = [c.source for c in notebook.cells
                       if c.cell_type == "code" and "otter_ignore" not in c.metadata.get("tags", [])]
         results = []
         try:
-            self._restart()
             for number, source in enumerate(code_cells, 1):
                 self._run_cell(number, source)
             for name, points in questions:
@@ -251,7 +267,11 @@ class _Run:
                                 images=self.images, isolation={"network_blocked": self.kernel.network_blocked,
                                                                "tasks_capped": self.kernel.tasks_capped})
 
-    def _restart(self):
+    def _ensure_kernel(self):
+        """Start (or restart, after a death or a timeout) the kernel and replay what worked."""
+        if self.kernel_ok:
+            return
+        self.kernel_ok = True
         self.kernel.shutdown()
         self.kernel.start()
         for source in self.replay:
@@ -266,6 +286,7 @@ class _Run:
             self.messages.append(f"Code cell {number} and later were not run: the submission used up "
                                  "its time limit.")
             return
+        self._ensure_kernel()
         outcome = self.kernel.run(source, min(self.cell_time_limit, left))
         if outcome.truncated:
             self.messages.append(f"Code cell {number} printed more than {OUTPUT_LIMIT:,} characters; "
@@ -277,7 +298,7 @@ class _Run:
             return
         self.messages.append(f"Code cell {number} {outcome.error}; it was skipped "
                              f"(it starts: {source.strip().splitlines()[0][:80] if source.strip() else ''!r}).")
-        self._restart()
+        self.kernel_ok = False
 
     def _run_question(self, name, points):
         left = wait_until(self.deadline)
@@ -285,11 +306,12 @@ class _Run:
             return QuestionResult(name, 0.0, points, "timeout",
                                   "Not graded: the submission used up its time limit before this question.")
         marker = f"RNNLAB-RESULT-{secrets.token_hex(16)}:"
-        limit = min(self.question_time_limit, left)
+        self._ensure_kernel()
+        limit = min(self.question_time_limit, wait_until(self.deadline))
         outcome = self.kernel.run(QUESTION_RUNNER.format(path=f"tests/{name}.py", marker=marker), limit,
                                   keep=marker)
         if outcome.status not in ("ok", "error"):
-            self._restart()
+            self.kernel_ok = False
             return QuestionResult(name, 0.0, points, outcome.status,
                                   f"While checking {name}, your code {outcome.error}.")
         lines = [line for line in outcome.stdout.splitlines() if line.startswith(marker)]

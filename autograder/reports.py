@@ -93,10 +93,17 @@ def write_summary(out, results):
 
 
 def failure_key(question):
-    """A failure's message with its numbers masked, so that the same mistake counts once."""
-    messages = [line.strip() for line in question.output.splitlines()
-                if line.strip().startswith(("CheckFailure:", "While checking", "The checks of", "Not graded"))]
-    text = messages[0] if messages else question.output.strip().splitlines()[0] if question.output.strip() else question.status
+    """The first failing check's last line with its numbers masked, so that the same mistake
+    counts once however the numbers differ."""
+    block, inside = [], False
+    for line in question.output.splitlines():
+        if line.startswith(("PASS ", "FAIL ")):
+            if inside:
+                break
+            inside = line.startswith("FAIL ")
+        elif inside and line.strip():
+            block.append(line.strip())
+    text = block[-1] if block else (question.output.strip().splitlines() or [question.status])[-1]
     return f"{question.name}: " + re.sub(r"-?\d+\.\d+(e-?\d+)?", "#", text)
 
 

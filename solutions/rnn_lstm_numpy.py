@@ -160,7 +160,7 @@ def forward_pass(inputs, hidden_state, params):
 # %% [rnn_backward]
 def cross_entropy(outputs, targets):
     """Mean cross-entropy per token, in nats: outputs and targets are T columns (V, 1)."""
-    return float(-np.mean([np.log(o[np.argmax(y), 0] + 1e-12) for o, y in zip(outputs, targets)]))
+    return float(-np.mean([np.log(o[np.argmax(y), 0]) for o, y in zip(outputs, targets)]))
 
 
 def backward_pass(inputs, outputs, hidden_states, targets, params):

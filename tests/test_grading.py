@@ -211,3 +211,60 @@ def test_process_flood_is_capped(built, solution_notebook, tmp_path):
     result = grade_submission(built.autograder_zip, path)
     assert result.score == 28 and result.isolation["tasks_capped"]
     assert 0 < int(count_file.read_text()) < TASK_LIMIT
+
+
+VALID_ALTERNATIVES = [
+    # forward_pass returns arrays, and backward_pass relies on getting arrays
+    "_given_forward, _given_backward = forward_pass, backward_pass\n"
+    "def forward_pass(inputs, hidden_state, params):\n"
+    "    outputs, hidden_states = _given_forward(inputs, hidden_state, params)\n"
+    "    return np.array(outputs), np.array(hidden_states)\n"
+    "def backward_pass(inputs, outputs, hidden_states, targets, params):\n"
+    "    return _given_backward(inputs, outputs, hidden_states + 0.0, targets, params)",
+    # an LSTM cache laid out as a dict
+    "_given_lstm_forward, _given_lstm_backward = lstm_forward, lstm_backward\n"
+    "def lstm_forward(inputs, h_prev, C_prev, params):\n"
+    "    outputs, cache = _given_lstm_forward(inputs, h_prev, C_prev, params)\n"
+    "    return outputs, {'mine': cache}\n"
+    "def lstm_backward(targets, cache, params):\n"
+    "    return _given_lstm_backward(targets, cache['mine'], params)",
+    # lists where tuples were written, tuples where lists were written
+    "_given_dicts, _given_generate = sequences_to_dicts, greedy_generate\n"
+    "def sequences_to_dicts(sequences):\n"
+    "    word_to_idx, idx_to_word, count, size = _given_dicts(sequences)\n"
+    "    return [word_to_idx, [idx_to_word[i] for i in range(size)], count, size]\n"
+    "def greedy_generate(*args, **kwargs):\n"
+    "    return tuple(_given_generate(*args, **kwargs))",
+    # progress printed without a newline, and globals that shadow builtins
+    "_given_train = train_rnn\n"
+    "def train_rnn(*args, **kwargs):\n"
+    "    import builtins\n"
+    "    builtins.print('training', end=' | ')\n"
+    "    return _given_train(*args, **kwargs)\n"
+    "print = globals = json = sys = None",
+]
+
+
+def test_valid_alternative_solutions_get_full_marks(built, solution_notebook, tmp_path):
+    """Correct code written differently from the reference loses nothing."""
+    path = notebook_with(solution_notebook, tmp_path, "alternative", VALID_ALTERNATIVES)
+    result = grade_submission(built.autograder_zip, path)
+    assert result.score == 28, reports.failure_summary(result)
+
+
+def test_corrupt_zip_and_a_file_named_tests(built, solution_notebook, tmp_path):
+    import zipfile
+    corrupt = tmp_path / "corrupt.zip"
+    with zipfile.ZipFile(corrupt, "w", zipfile.ZIP_STORED) as out:
+        out.write(solution_notebook, "rnn_lstm_numpy.ipynb")
+    data = bytearray(corrupt.read_bytes())
+    data[100] ^= 0xFF  # inside the stored notebook: its CRC no longer matches
+    corrupt.write_bytes(bytes(data))
+    result = grade_submission(built.autograder_zip, corrupt)
+    assert result.status == "invalid" and "cannot be unpacked" in result.messages[0]
+    shadowing = tmp_path / "shadowing.zip"
+    with zipfile.ZipFile(shadowing, "w") as out:
+        out.write(solution_notebook, "rnn_lstm_numpy.ipynb")
+        out.writestr("tests", "a file where the tests folder goes")
+        out.writestr("rnnlab_checks/__init__.py", "raise SystemExit('not the real checks')")
+    assert grade_submission(built.autograder_zip, shadowing).score == 28

@@ -73,7 +73,7 @@ VARIANTS = [
             "lstm_forward: outputs[1]"),
     Variant("lstm_outputs_without_softmax", "q9",
             "outputs.append(softmax(W_v @ h + b_v))", "outputs.append(W_v @ h + b_v)",
-            "each output is a softmax"),
+            "lstm_forward: outputs[0]"),
     Variant("lstm_forget_gate_uses_new_cell_state", "q10",
             "d_f = dC * C_prev * f * (1.0 - f)", "d_f = dC * C * f * (1.0 - f)",
             "lstm_backward: gradients go wrong"),

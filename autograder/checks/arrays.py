@@ -65,3 +65,20 @@ def check_sequence_of_arrays(what, values, length, shape):
     if len(values) != length:
         raise CheckFailure(f"{what} has {len(values)} entries, expected {length}.")
     return [check_shape(f"{what}[{t}]", v, shape) for t, v in enumerate(values)]
+
+
+def check_probabilities(what, columns):
+    """Fail unless every column is a probability distribution (non-negative, sums to 1)."""
+    for t, column in enumerate(columns):
+        column = check_finite(f"{what}[{t}]", column)
+        if column.min() < 0:
+            raise CheckFailure(f"{what}[{t}] has a negative entry ({column.min():.6g}); a softmax output "
+                               "is never negative.")
+        if abs(column.sum() - 1) > 1e-6:
+            raise CheckFailure(f"{what}[{t}] sums to {column.sum():.12g}, not 1; each output is a softmax "
+                               "over the vocabulary.")
+
+
+def is_sequence(value):
+    """A list or a tuple (what the tests accept wherever a sequence is returned)."""
+    return isinstance(value, (list, tuple))

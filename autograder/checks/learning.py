@@ -5,14 +5,16 @@ import math
 from .failures import CheckFailure
 
 
-def check_loss_below(function, what, loss, threshold):
-    """Fail unless ``loss`` is finite and below ``threshold`` (nats per token)."""
+def check_loss_below(function, what, loss, threshold, floor, uniform):
+    """Fail unless ``loss`` is finite and below ``threshold`` (nats per token); the message
+    puts it between the task's entropy ``floor`` and the loss of ``uniform`` guessing."""
     loss = float(loss)
     if not math.isfinite(loss):
         raise CheckFailure(f"{function}: the {what} is {loss}; training diverged (NaN or inf).")
     if loss >= threshold:
         raise CheckFailure(f"{function}: the {what} is {loss:.4f} nats per token, above the "
-                           f"threshold {threshold} (the task's floor is 0.20, uniform guessing 1.39).")
+                           f"threshold {threshold} (the task's floor is {floor}, uniform guessing "
+                           f"{uniform}).")
 
 
 def check_anbn_generation(function, generate, params, word_to_idx, idx_to_word,

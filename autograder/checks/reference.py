@@ -34,9 +34,31 @@ def reference_globals(lab, env, names):
     if reference is None:
         yield
         return
-    saved = {name: env.get(name) for name in names}
+    absent = object()
+    saved = {name: env.get(name, absent) for name in names}
     env.update({name: getattr(reference, name) for name in names})
     try:
         yield
     finally:
-        env.update(saved)
+        for name, value in saved.items():
+            if value is absent:
+                env.pop(name, None)
+            else:
+                env[name] = value
+
+
+def forward_for_backward(lab, env, name, *args):
+    """What a backward check feeds the student's backward: the student's own forward result
+    (their cache layout, their containers) when its outputs match the trusted forward's,
+    else the trusted forward's, so that a forward bug is not charged to the backward."""
+    import numpy as np
+
+    expected = trusted(lab, env, name)(*args)
+    try:
+        result = env[name](*args)
+        ours = np.asarray(result[0], dtype=np.float64)
+        if ours.shape == np.shape(expected[0]) and np.allclose(ours, expected[0], rtol=1e-5, atol=1e-8):
+            return result
+    except Exception:  # a broken forward is the forward question's business
+        pass
+    return expected

@@ -4,11 +4,11 @@
 @public(points=1)
 def test_vocabulary_with_unk(sequences_to_dicts):
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.arrays import check_callable
+    from rnnlab_checks.arrays import check_callable, is_sequence
     check_callable("sequences_to_dicts", sequences_to_dicts)
     sequences = [["a", "a", "b", "b", "EOS"], ["a", "b", "EOS"]]
     result = sequences_to_dicts(sequences)
-    if not isinstance(result, tuple) or len(result) != 4:
+    if not is_sequence(result) or len(result) != 4:
         raise CheckFailure("sequences_to_dicts should return (word_to_idx, idx_to_word, "
                            f"num_sequences, vocab_size), got {result!r:.80}.")
     word_to_idx, idx_to_word, num_sequences, vocab_size = result
@@ -29,9 +29,13 @@ def test_vocabulary_with_unk(sequences_to_dicts):
         raise CheckFailure(f"sequences_to_dicts: word_to_idx['c'] is {unknown}, expected the "
                            f"index of 'UNK' ({word_to_idx['UNK']}).")
     for word in ("a", "b", "EOS", "UNK"):
-        if idx_to_word.get(word_to_idx[word]) != word:
-            raise CheckFailure(f"sequences_to_dicts: idx_to_word[word_to_idx['{word}']] is "
-                               f"{idx_to_word.get(word_to_idx[word])!r}, expected '{word}'.")
+        try:
+            back = idx_to_word[word_to_idx[word]]
+        except (KeyError, IndexError, TypeError):
+            back = None
+        if back != word:
+            raise CheckFailure(f"sequences_to_dicts: idx_to_word[word_to_idx['{word}']] is {back!r}, "
+                               f"expected '{word}'.")
 
 
 @hidden(points=1)

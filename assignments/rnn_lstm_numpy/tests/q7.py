@@ -18,7 +18,7 @@ def test_training_runs_and_loss_falls(env, train_rnn):
     with reference_globals("rnn_lstm_numpy", env, names):
         result = train_rnn(train_set, val_set, word_to_idx, 4, hidden_size=8, num_epochs=4, lr=0.1,
                            max_norm=1.0, seed=0)
-    if not isinstance(result, tuple) or len(result) != 3:
+    if not isinstance(result, (list, tuple)) or len(result) != 3:
         raise CheckFailure("train_rnn should return (params, train_losses, val_losses).")
     params, train_losses, val_losses = result
     for name, p, shape in zip(["U", "V", "W", "b_hidden", "b_out"], params, rnn_shapes(8, 4)):
@@ -34,7 +34,7 @@ def test_training_runs_and_loss_falls(env, train_rnn):
 
 
 @hidden(points=2)
-def test_learns_the_task_and_generalises(env, train_rnn):
+def test_learns_the_task_and_continues_every_n(env, train_rnn):
     from rnnlab_checks.learning import check_anbn_generation, check_loss_below
     from rnnlab_checks.reference import reference_globals, reference_solution
     reference = reference_solution("rnn_lstm_numpy")
@@ -46,11 +46,13 @@ def test_learns_the_task_and_generalises(env, train_rnn):
     with reference_globals("rnn_lstm_numpy", env, names):
         params, _, val_losses = train_rnn(train_set, val_set, word_to_idx, vocab_size,
                                           hidden_size=50, num_epochs=20, lr=0.1, max_norm=1.0, seed=0)
-    # The a^n b^n EOS task with n uniform in 1..11 has an entropy floor of 0.200 nats per
-    # token (only the a->b switch is uncertain); uniform guessing costs ln 4 = 1.386.  Over
+    # On the a^n b^n EOS task with n uniform in 1..11 only the a->b switch is uncertain: the
+    # loss used here (per-sequence means, averaged) cannot go below 0.187 nats per token;
+    # uniform guessing costs ln 4 = 1.386.  Over
     # 20 epochs the reference's best validation loss is 0.271-0.282 on seeds 0-9 and it
     # continues a^n b right for 11/11 n on every seed; a loop that drops the update stays at
     # 1.48 and 0/11 (benchmarks/calibrate_rnn_lstm_numpy.py).  0.33 leaves 0.048 on the
     # reference side; one miss of the 11 continuations is tolerated.
-    check_loss_below("train_rnn", "best validation loss in 20 epochs", min(val_losses), 0.33)
+    check_loss_below("train_rnn", "best validation loss in 20 epochs", min(val_losses), 0.33,
+                     floor=0.187, uniform=1.386)
     check_anbn_generation("train_rnn", reference.greedy_generate, params, word_to_idx, idx_to_word)

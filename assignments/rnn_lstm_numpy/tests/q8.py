@@ -18,8 +18,9 @@ def test_greedy_continuation(env, greedy_generate):
         with reference_globals("rnn_lstm_numpy", env, ["forward_pass", "one_hot_encode",
                                                         "one_hot_encode_sequence"]):
             generated = greedy_generate(params, prompt, word_to_idx, idx_to_word, max_length=8)
-        if not isinstance(generated, list):
+        if not isinstance(generated, (list, tuple)):
             raise CheckFailure(f"greedy_generate should return a list of words, got {generated!r:.60}.")
+        generated = list(generated)
         words = prompt + generated
         for k, word in enumerate(generated):
             inputs = np.eye(4)[[word_to_idx[w] for w in words[:len(prompt) + k]]][:, :, None]

@@ -11,7 +11,7 @@ def test_lstm_gradients_by_time_step(env, lstm_backward):
     from rnnlab_checks.arrays import check_callable
     from rnnlab_checks.fixtures import lstm_shapes, mean_cross_entropy, one_hot_sequence, random_params
     from rnnlab_checks.gradients import check_bptt
-    from rnnlab_checks.reference import trusted
+    from rnnlab_checks.reference import forward_for_backward, trusted
     check_callable('lstm_backward', lstm_backward)
     lstm_forward = trusted('rnn_lstm_numpy', env, 'lstm_forward')
     rng = np.random.default_rng(11)
@@ -23,7 +23,7 @@ def test_lstm_gradients_by_time_step(env, lstm_backward):
         return lambda p: mean_cross_entropy(lstm_forward(inputs[:length], h0, c0, p)[0], targets[:length])
 
     def grads_for_length(length):
-        _, cache = lstm_forward(inputs[:length], h0, c0, params)
+        _, cache = forward_for_backward('rnn_lstm_numpy', env, 'lstm_forward', inputs[:length], h0, c0, params)
         return lstm_backward(targets[:length], cache, params)[1]
     check_bptt('lstm_backward', loss_for_length, grads_for_length, params, ['W_f', 'W_i', 'W_g', 'W_o', 'W_v', 'b_f', 'b_i', 'b_g', 'b_o', 'b_v'], num_steps=5)
 

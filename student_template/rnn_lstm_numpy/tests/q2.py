@@ -8,11 +8,11 @@ points = 2
 @test_case(points=1, hidden=False)
 def test_vocabulary_with_unk(sequences_to_dicts):
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.arrays import check_callable
+    from rnnlab_checks.arrays import check_callable, is_sequence
     check_callable('sequences_to_dicts', sequences_to_dicts)
     sequences = [['a', 'a', 'b', 'b', 'EOS'], ['a', 'b', 'EOS']]
     result = sequences_to_dicts(sequences)
-    if not isinstance(result, tuple) or len(result) != 4:
+    if not is_sequence(result) or len(result) != 4:
         raise CheckFailure(f'sequences_to_dicts should return (word_to_idx, idx_to_word, num_sequences, vocab_size), got {result!r:.80}.')
     word_to_idx, idx_to_word, num_sequences, vocab_size = result
     if num_sequences != 2:
@@ -28,6 +28,10 @@ def test_vocabulary_with_unk(sequences_to_dicts):
     if unknown != word_to_idx['UNK']:
         raise CheckFailure(f"sequences_to_dicts: word_to_idx['c'] is {unknown}, expected the index of 'UNK' ({word_to_idx['UNK']}).")
     for word in ('a', 'b', 'EOS', 'UNK'):
-        if idx_to_word.get(word_to_idx[word]) != word:
-            raise CheckFailure(f"sequences_to_dicts: idx_to_word[word_to_idx['{word}']] is {idx_to_word.get(word_to_idx[word])!r}, expected '{word}'.")
+        try:
+            back = idx_to_word[word_to_idx[word]]
+        except (KeyError, IndexError, TypeError):
+            back = None
+        if back != word:
+            raise CheckFailure(f"sequences_to_dicts: idx_to_word[word_to_idx['{word}']] is {back!r}, expected '{word}'.")
 

@@ -9,7 +9,7 @@ points = 2
 def test_forward_shapes_and_probabilities(init_rnn, forward_pass):
     import numpy as np
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.arrays import check_callable, check_sequence_of_arrays, check_shape
+    from rnnlab_checks.arrays import check_callable, check_probabilities, check_sequence_of_arrays, check_shape, is_sequence
     from rnnlab_checks.fixtures import one_hot_sequence, rnn_shapes
     check_callable('init_rnn', init_rnn)
     check_callable('forward_pass', forward_pass)
@@ -22,12 +22,10 @@ def test_forward_shapes_and_probabilities(init_rnn, forward_pass):
     inputs = one_hot_sequence(np.random.default_rng(0), 7, 4)
     h0 = np.zeros((50, 1))
     result = forward_pass(inputs, h0, params)
-    if not isinstance(result, tuple) or len(result) != 2:
+    if not is_sequence(result) or len(result) != 2:
         raise CheckFailure('forward_pass should return (outputs, hidden_states).')
     outputs, hidden_states = result
     outputs = check_sequence_of_arrays('forward_pass: outputs', outputs, 7, (4, 1))
     check_sequence_of_arrays('forward_pass: hidden_states (initial state first)', hidden_states, 8, (50, 1))
-    for t, o in enumerate(outputs):
-        if abs(o.sum() - 1) > 1e-09 or o.min() < 0:
-            raise CheckFailure(f'forward_pass: outputs[{t}] sums to {o.sum():.6g}; each output is a softmax over the vocabulary and sums to 1.')
+    check_probabilities('forward_pass: outputs', outputs)
 

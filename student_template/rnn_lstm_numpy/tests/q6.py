@@ -13,16 +13,19 @@ def test_clip_gradient_norm(clip_gradient_norm):
     check_callable('clip_gradient_norm', clip_gradient_norm)
     rng = np.random.default_rng(7)
     grads = (rng.normal(size=(3, 4)), rng.normal(size=(3, 1)))
+    kept = [g.copy() for g in grads]
     norm = np.sqrt(sum((np.sum(g ** 2) for g in grads)))
     clipped = clip_gradient_norm(grads, max_norm=0.25)
+    if any((not np.array_equal(g, before) for g, before in zip(grads, kept))):
+        raise CheckFailure('clip_gradient_norm changed the gradients it was given; return new arrays (g * scale), do not scale in place.')
     if clipped is None or len(clipped) != 2:
         raise CheckFailure('clip_gradient_norm should return the clipped gradients, one array per gradient.')
     new_norm = np.sqrt(sum((np.sum(np.asarray(g) ** 2) for g in clipped)))
     if not np.isclose(new_norm, 0.25, rtol=0.0001):
         raise CheckFailure(f'clip_gradient_norm(max_norm=0.25): gradients of joint norm {norm:.4g} came back with joint norm {new_norm:.4g}, expected 0.25; scale all gradients by the same factor, computed from the norm of all of them.')
-    for k, (g, c) in enumerate(zip(grads, clipped)):
+    for k, (g, c) in enumerate(zip(kept, clipped)):
         check_close(f'clip_gradient_norm: gradient {k}', c, g * (0.25 / norm), rtol=0.0001)
-    small = (0.01 * grads[0], 0.01 * grads[1])
+    small = (0.01 * kept[0], 0.01 * kept[1])
     for k, (g, c) in enumerate(zip(small, clip_gradient_norm(small, max_norm=0.25))):
         check_close(f'clip_gradient_norm: gradient {k} of joint norm {0.01 * norm:.3g} < max_norm (it must be returned unchanged)', c, g)
 

@@ -9,7 +9,7 @@ points = 2
 def test_lstm_shapes_and_probabilities(init_lstm, lstm_forward):
     import numpy as np
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.arrays import check_callable, check_sequence_of_arrays, check_shape
+    from rnnlab_checks.arrays import check_callable, check_probabilities, check_sequence_of_arrays, check_shape, is_sequence
     from rnnlab_checks.fixtures import lstm_shapes, one_hot_sequence
     check_callable('init_lstm', init_lstm)
     check_callable('lstm_forward', lstm_forward)
@@ -21,10 +21,8 @@ def test_lstm_shapes_and_probabilities(init_lstm, lstm_forward):
         check_shape(f'init_lstm(50, 4): {name}', p, shape)
     inputs = one_hot_sequence(np.random.default_rng(9), 7, 4)
     result = lstm_forward(inputs, np.zeros((50, 1)), np.zeros((50, 1)), params)
-    if not isinstance(result, tuple) or len(result) != 2:
+    if not is_sequence(result) or len(result) != 2:
         raise CheckFailure('lstm_forward should return (outputs, cache).')
     outputs = check_sequence_of_arrays('lstm_forward: outputs', result[0], 7, (4, 1))
-    for t, o in enumerate(outputs):
-        if abs(o.sum() - 1) > 1e-09 or o.min() < 0:
-            raise CheckFailure(f'lstm_forward: outputs[{t}] sums to {o.sum():.6g}; each output is a softmax over the vocabulary and sums to 1.')
+    check_probabilities('lstm_forward: outputs', outputs)
 

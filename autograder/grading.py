@@ -275,9 +275,12 @@ class _Run:
         self.kernel.shutdown()
         self.kernel.start()
         for source in self.replay:
-            outcome = self.kernel.run(source, max(1, wait_until(self.deadline)))
+            if wait_until(self.deadline) <= 0:
+                return
+            outcome = self.kernel.run(source, wait_until(self.deadline))
             if outcome.status not in ("ok", "error"):
                 self.messages.append(f"Replaying the notebook after a restart failed: {outcome.error}.")
+                self.kernel_ok = False
                 return
 
     def _run_cell(self, number, source):
@@ -301,12 +304,14 @@ class _Run:
         self.kernel_ok = False
 
     def _run_question(self, name, points):
-        left = wait_until(self.deadline)
-        if left <= 0:
-            return QuestionResult(name, 0.0, points, "timeout",
-                                  "Not graded: the submission used up its time limit before this question.")
-        marker = f"RNNLAB-RESULT-{secrets.token_hex(16)}:"
+        out_of_time = QuestionResult(name, 0.0, points, "timeout",
+                                     "Not graded: the submission used up its time limit before this question.")
+        if wait_until(self.deadline) <= 0:
+            return out_of_time
         self._ensure_kernel()
+        if wait_until(self.deadline) <= 0:
+            return out_of_time
+        marker = f"RNNLAB-RESULT-{secrets.token_hex(16)}:"
         limit = min(self.question_time_limit, wait_until(self.deadline))
         outcome = self.kernel.run(QUESTION_RUNNER.format(path=f"tests/{name}.py", marker=marker), limit,
                                   keep=marker)

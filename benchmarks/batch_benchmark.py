@@ -63,7 +63,12 @@ def generate(folder, solution, count):
 
 
 def main(count=100):
-    work = Path(tempfile.mkdtemp(prefix="rnnlab-batch-"))
+    with tempfile.TemporaryDirectory(prefix="rnnlab-batch-") as work:
+        measure(count, Path(work))
+
+
+def measure(count, work):
+    """Generate ``count`` submissions in ``work``, grade them twice, compare with otter run."""
     built = build_lab(LAB, dist=work / "dist", refresh_template=False)
     solution = built.autograder_zip.parent / "otter" / "autograder" / f"{LAB}.ipynb"
     (work / "submissions").mkdir()

@@ -22,7 +22,12 @@ from autograder.grading import grade_submission
 
 def main(lab="rnn_lstm_numpy"):
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    dist = Path(tempfile.mkdtemp(prefix="rnnlab-bench-"))
+    with tempfile.TemporaryDirectory(prefix="rnnlab-bench-") as dist:
+        measure(lab, Path(dist))
+
+
+def measure(lab, dist):
+    """Build ``lab`` into ``dist`` and grade its examples, printing the figures."""
     started = time.perf_counter()
     built = build_lab(lab, dist=dist, refresh_template=False)
     print(f"{lab}: build {time.perf_counter() - started:.1f} s (one core)")

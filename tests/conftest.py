@@ -1,7 +1,5 @@
 """Shared fixtures: one real build of each lab per test session, into a temporary dist/."""
 
-import sys
-
 import pytest
 
 from autograder.build import build_lab
@@ -18,8 +16,3 @@ def built(tmp_path_factory):
 def solution_notebook(built):
     """The full-solution notebook that otter assign wrote for the autograder."""
     return built.autograder_zip.parent / "otter" / "autograder" / "rnn_lstm_numpy.ipynb"
-
-
-def python():
-    """The interpreter running the tests (its venv holds otter, numpy and torch)."""
-    return sys.executable

@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -10,7 +11,6 @@ from autograder import reports
 from autograder.cli import main
 from autograder.grading import grade_submission
 
-from conftest import python
 
 
 def notebook_with(solution_notebook, tmp_path, name, extra_cells, after=None):
@@ -32,7 +32,7 @@ def scores(result):
 
 def test_reference_full_marks_through_otter_run(built, solution_notebook, tmp_path):
     """The plain `otter run` of the zip, as Gradescope would, gives the reference 28/28."""
-    completed = subprocess.run([python(), "-m", "otter", "run", "-a", str(built.autograder_zip),
+    completed = subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(built.autograder_zip),
                                 "-o", str(tmp_path), str(solution_notebook)],
                                capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert completed.returncode == 0, completed.stderr[-2000:]

@@ -18,10 +18,15 @@ def check_callable(name, obj):
         raise CheckFailure(f"{name} should be a function, but it is a {type(obj).__name__}.")
 
 
-def as_array(what, value):
-    """``value`` as a float64 array, or a failure that says what came back instead."""
+def require_implemented(what, value):
+    """Fail when a stub's ``None`` or ``...`` came back instead of a result."""
     if value is None or value is Ellipsis:
         raise CheckFailure(f"{what} returned {value!r}: it is not implemented yet.")
+
+
+def as_array(what, value):
+    """``value`` as a float64 array, or a failure that says what came back instead."""
+    require_implemented(what, value)
     try:
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as error:
@@ -60,8 +65,9 @@ def check_close(what, value, expected, rtol=VALUE_RTOL, atol=VALUE_ATOL):
 
 def check_sequence_of_arrays(what, values, length, shape):
     """Fail unless ``values`` is a sequence of ``length`` arrays, each of ``shape``."""
-    if values is None or values is Ellipsis:
-        raise CheckFailure(f"{what} returned {values!r}: it is not implemented yet.")
+    require_implemented(what, values)
+    if not hasattr(values, "__len__"):
+        raise CheckFailure(f"{what} should be a list of {length} arrays, got {type(values).__name__}.")
     if len(values) != length:
         raise CheckFailure(f"{what} has {len(values)} entries, expected {length}.")
     return [check_shape(f"{what}[{t}]", v, shape) for t, v in enumerate(values)]

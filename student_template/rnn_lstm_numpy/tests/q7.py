@@ -9,7 +9,7 @@ points = 3
 def test_training_runs_and_loss_falls(env, train_rnn):
     import numpy as np
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.arrays import check_callable, check_shape
+    from rnnlab_checks.arrays import check_callable, check_shape, is_sequence
     from rnnlab_checks.fixtures import rnn_shapes
     from rnnlab_checks.reference import reference_globals
     check_callable('train_rnn', train_rnn)
@@ -20,7 +20,7 @@ def test_training_runs_and_loss_falls(env, train_rnn):
     names = ['init_rnn', 'forward_pass', 'backward_pass', 'clip_gradient_norm', 'update_parameters', 'one_hot_encode', 'one_hot_encode_sequence', 'cross_entropy']
     with reference_globals('rnn_lstm_numpy', env, names):
         result = train_rnn(train_set, val_set, word_to_idx, 4, hidden_size=8, num_epochs=4, lr=0.1, max_norm=1.0, seed=0)
-    if not isinstance(result, (list, tuple)) or len(result) != 3:
+    if not is_sequence(result) or len(result) != 3:
         raise CheckFailure('train_rnn should return (params, train_losses, val_losses).')
     params, train_losses, val_losses = result
     for name, p, shape in zip(['U', 'V', 'W', 'b_hidden', 'b_out'], params, rnn_shapes(8, 4)):

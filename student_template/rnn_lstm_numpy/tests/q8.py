@@ -9,7 +9,7 @@ points = 2
 def test_greedy_continuation(env, greedy_generate):
     import numpy as np
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.arrays import check_callable
+    from rnnlab_checks.arrays import check_callable, is_sequence
     from rnnlab_checks.fixtures import random_params, rnn_shapes
     from rnnlab_checks.reference import reference_globals, trusted
     check_callable('greedy_generate', greedy_generate)
@@ -21,7 +21,7 @@ def test_greedy_continuation(env, greedy_generate):
         prompt = ['a', 'a', 'b']
         with reference_globals('rnn_lstm_numpy', env, ['forward_pass', 'one_hot_encode', 'one_hot_encode_sequence']):
             generated = greedy_generate(params, prompt, word_to_idx, idx_to_word, max_length=8)
-        if not isinstance(generated, (list, tuple)):
+        if not is_sequence(generated):
             raise CheckFailure(f'greedy_generate should return a list of words, got {generated!r:.60}.')
         generated = list(generated)
         words = prompt + generated

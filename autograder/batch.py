@@ -10,6 +10,7 @@ not graded again.
 import hashlib
 import json
 import zipfile
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,30 +98,35 @@ def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, **limits)
     pending = [s for s in submissions if s.id not in results]
     bar = tqdm(total=len(submissions), initial=len(results), disable=not progress, unit="submission")
     pool = ThreadPoolExecutor(max(1, jobs))
-    try:
-        futures = {pool.submit(grade_one, autograder_zip, s, fingerprints[s.id], **limits): s for s in pending}
+    with grading.unpacked(autograder_zip) as autograder, _finally(pool, bar):
+        futures = {pool.submit(grade_one, autograder, s, fingerprints[s.id], **limits): s for s in pending}
         for future in as_completed(futures):
             result = future.result()
             results[result.submission] = result
             reports.write_submission(out, result)
             reports.write_gradebook(out, [results[s.id] for s in submissions if s.id in results])
             bar.update()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C: finish the running, drop the rest
-        bar.close()
     ordered = [results[s.id] for s in submissions]
     reports.write_gradebook(out, ordered)
     return ordered
 
 
-def grade_one(autograder_zip, submission, fingerprint, **limits):
+@contextmanager
+def _finally(pool, bar):
+    try:
+        yield
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C: finish the running, drop the rest
+        bar.close()
+
+
+def grade_one(autograder, submission, fingerprint, **limits):
     """Grade one submission and label it; an internal error becomes a result, not a crash."""
     try:
-        result = grading.grade_submission(autograder_zip, submission.path, **limits)
+        result = autograder.grade(submission.path, **limits)
     except Exception as error:  # a bug of ours must not stop the batch
-        questions = grading.unpack_questions(autograder_zip)
         result = grading.SubmissionResult("", "error", [
-            grading.QuestionResult(name, 0.0, points, "not graded", "") for name, points in questions],
+            grading.QuestionResult(name, 0.0, points, "not graded", "") for name, points in autograder.questions],
             [f"rnnlab failed to grade this submission ({type(error).__name__}: {error}); "
              "grade it again, or report it."])
     result.submission = submission.id

@@ -53,7 +53,7 @@ def build_lab(name, dist=DIST, refresh_template=True):
     shutil.copytree(out / "otter" / "student", student_dir)
     normalise_notebook(student_dir / f"{name}.ipynb")
     result = BuildResult(name, student_dir / f"{name}.ipynb",
-                         stable_autograder_zip(out / "otter" / "autograder", out / f"{name}-autograder.zip"),
+                         gradescope_zip(out / "otter" / "autograder", out / f"{name}-autograder.zip"),
                          bundle(student_dir, out / f"{name}-student.zip"))
     if refresh_template:
         refresh_student_template(student_dir, STUDENT_TEMPLATE / name)
@@ -142,19 +142,47 @@ def normalise_notebook(path):
     nbformat.write(notebook, path)
 
 
-def stable_autograder_zip(autograder_dir, target):
-    """Copy otter's timestamped ``*-autograder_<time>.zip`` to a stable name."""
+# The grading engine that runs inside the zip on Gradescope: rnnlab's own runner.
+ENGINE_PACKAGE = "rnnlab_engine"
+ENGINE_MODULES = ["grading.py", "kernel.py", "remote.py", "checker.py", "jail.py", "gradescope.py"]
+RUN_AUTOGRADER = """\
+#!/usr/bin/env bash
+# rnnlab grades with its own runner: limits, a kernel of its own user without network,
+# and the tests and the reference solution out of the student code's reach.
+export PATH=/root/miniforge3/bin:$PATH
+eval "$(mamba shell hook --shell bash)"
+mamba activate otter-env
+chmod 700 /autograder/source /autograder/results 2>/dev/null
+# The kernel's user must reach the Python that setup.sh installed under /root.
+chmod 711 /root
+cd /autograder/source && python -m rnnlab_engine.gradescope
+"""
+
+
+def gradescope_zip(autograder_dir, target):
+    """Otter's timestamped ``*-autograder_<time>.zip`` rebuilt under a stable name, with
+    fixed dates, the reference moved out of ``files/`` (which goes to students' folders),
+    rnnlab's engine added and ``run_autograder`` calling it."""
     zips = sorted(autograder_dir.glob("*-autograder_*.zip"))
     if len(zips) != 1:
         raise RuntimeError(f"expected one autograder zip in {autograder_dir}, found {zips}")
-    with zipfile.ZipFile(zips[0]) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
-        for item in sorted(source.infolist(), key=lambda i: i.filename):
-            if item.is_dir():
-                continue
-            info = zipfile.ZipInfo(item.filename, ZIP_DATE)
-            info.external_attr = item.external_attr
+    members = {}
+    with zipfile.ZipFile(zips[0]) as source:
+        for item in source.infolist():
+            if not item.is_dir() and item.filename not in ("run_autograder", "run_otter.py"):
+                members[item.filename.removeprefix("files/") if item.filename.startswith(
+                    f"files/{REFERENCE_PACKAGE}/") else item.filename] = source.read(item)
+    engine = ROOT / "autograder"
+    members[f"{ENGINE_PACKAGE}/__init__.py"] = b'"""rnnlab\'s grading engine, as shipped to Gradescope."""\n'
+    for module in ENGINE_MODULES:
+        members[f"{ENGINE_PACKAGE}/{module}"] = (engine / module).read_bytes()
+    members["run_autograder"] = RUN_AUTOGRADER.encode()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, ZIP_DATE)
+            info.external_attr = (0o755 if name == "run_autograder" else 0o644) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            out.writestr(info, source.read(item))
+            out.writestr(info, members[name])
     return target
 
 

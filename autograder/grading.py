@@ -9,16 +9,19 @@ result always comes back; nothing here raises for a bad submission.
 """
 
 import json
-import secrets
+import os
 import shutil
 import tempfile
 import time
 import zipfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
 
+from . import remote
+from .checker import CheckerProcess
 from .kernel import OUTPUT_LIMIT, LimitedKernel, wait_until
 
 # Gradescope gives a submission 10 minutes: keep 1 minute for its own set-up and upload.
@@ -40,21 +43,24 @@ _rnnlab_otter.Notebook.export = lambda *args, **kwargs: None
 del _rnnlab_otter
 """
 
-# Runs one question's test file against the notebook's namespace.  Everything it uses is
-# imported locally, so notebook globals named ``dict`` or ``print`` cannot get in its way.
-QUESTION_RUNNER = """\
-def _rnnlab_run_question(path, marker):
-    import builtins, json, sys
-    from otter.test_files import ExceptionTestFile
-    test_file = ExceptionTestFile.from_file(path)
-    test_file.run(sys.modules["__main__"].__dict__)
-    cases = [builtins.dict(name=r.test_case.body.test_func.__name__, hidden=r.test_case.hidden,
-                           points=r.test_case.points, passed=r.passed, message=r.message)
-             for r in test_file.test_case_results]
-    report = builtins.dict(score=test_file.score, possible=test_file.possible, cases=cases)
-    builtins.print("\\n" + marker + json.dumps(report))
-_rnnlab_run_question({path!r}, {marker!r})
+# Defines the kernel's end of the line to the checks (``remote.py``, shipped as source).
+REMOTE_PRELUDE = """\
+import sys as _rnnlab_sys, types as _rnnlab_types
+_rnnlab_remote = _rnnlab_types.ModuleType("rnnlab_remote")
+exec(compile({source!r}, "rnnlab_remote", "exec"), _rnnlab_remote.__dict__)
+_rnnlab_sys.modules["rnnlab_remote"] = _rnnlab_remote
+del _rnnlab_sys, _rnnlab_types, _rnnlab_remote
 """
+# While a question is checked the kernel serves the notebook's globals to the checker.
+SERVE_CELL = """\
+__import__("sys").modules["rnnlab_remote"].serve({path!r}, __import__("sys").modules["__main__"].__dict__)
+"""
+# How long the checker may take to start listening, and to report after the kernel is done.
+CHECKER_WAIT = 60
+
+
+# What the zip carries for the checker alone (older zips kept the reference in ``files/``).
+PRIVATE_FILES = ("tests", "rnnlab_reference")
 
 
 class SubmissionError(Exception):
@@ -128,43 +134,81 @@ class SubmissionResult:
         return cls(**own)
 
 
-def grade_submission(autograder_zip, submission, time_limit=TIME_LIMIT, memory_limit=MEMORY_LIMIT,
-                     cell_time_limit=CELL_TIME_LIMIT, question_time_limit=QUESTION_TIME_LIMIT):
-    """Grade ``submission`` (.ipynb or .zip) with ``autograder_zip``; never raises for bad input."""
-    started = time.monotonic()
-    deadline = started + time_limit
-    with tempfile.TemporaryDirectory(prefix="rnnlab-grade-") as workdir:
-        workdir = Path(workdir)
-        questions = unpack_autograder(autograder_zip, workdir / "source")
-        try:
-            notebook = load_submission(Path(submission), workdir / "submission")
-        except SubmissionError as error:
-            result = SubmissionResult("", "invalid", [
-                QuestionResult(name, 0.0, points, "not graded", str(error)) for name, points in questions],
-                [f"Not graded: {error}"])
-        else:
-            install_support_files(workdir)
-            grader = _Run(workdir / "submission", memory_limit, deadline, cell_time_limit, question_time_limit)
-            result = grader.grade(notebook, questions)
+def grade_submission(autograder_zip, submission, **limits):
+    """Grade ``submission`` (.ipynb, .zip or folder) with ``autograder_zip``; never raises for
+    bad input.  ``limits``: see ``Autograder.grade``."""
+    with unpacked(autograder_zip) as autograder:
+        return autograder.grade(submission, **limits)
+
+
+@contextmanager
+def unpacked(autograder_zip):
+    """The zip unpacked into a folder only the grader may read, for as long as the context
+    lasts: one ``Autograder`` for any number of submissions."""
+    with tempfile.TemporaryDirectory(prefix="rnnlab-autograder-") as folder:
+        source = Path(folder) / "source"
+        with zipfile.ZipFile(autograder_zip) as archive:
+            archive.extractall(source)
+        yield Autograder(source, hidden=[Path(folder), Path(autograder_zip).resolve().parent])
+
+
+@dataclass
+class Autograder:
+    """An unpacked autograder zip (``source``): its tests, reference and support files.
+
+    ``hidden``: folders that student code must not see, besides ``source`` and this
+    installation's solutions and assignments.
+    """
+
+    source: Path
+    hidden: list = field(default_factory=list)
+
+    @property
+    def questions(self):
+        """``[(question, points)]`` of the test files, in order."""
+        from otter.test_files import ExceptionTestFile
+
+        tests = sorted((self.source / "tests").glob("*.py"), key=lambda p: _natural_key(p.stem))
+        return [(p.stem, float(ExceptionTestFile.from_file(str(p)).possible)) for p in tests]
+
+    def grade(self, submission, time_limit=TIME_LIMIT, memory_limit=MEMORY_LIMIT,
+              cell_time_limit=CELL_TIME_LIMIT, question_time_limit=QUESTION_TIME_LIMIT):
+        """Grade one submission; never raises for bad input."""
+        started = time.monotonic()
+        deadline = started + time_limit
+        questions = self.questions
+        with tempfile.TemporaryDirectory(prefix="rnnlab-grade-") as workdir:
+            workdir = Path(workdir)
+            os.chmod(workdir, 0o711)  # the kernel's user may pass through to its own folder only
+            folder = workdir / "submission"
+            try:
+                notebook = load_submission(Path(submission), folder)
+            except SubmissionError as error:
+                result = SubmissionResult("", "invalid", [
+                    QuestionResult(name, 0.0, points, "not graded", str(error)) for name, points in questions],
+                    [f"Not graded: {error}"])
+            else:
+                install_support_files(self.source, folder)
+                hidden = [p for p in [self.source, *self.hidden, *_installation_private_paths()]
+                          if p.is_dir() and p not in folder.parents]
+                grader = _Run(self.source, folder, memory_limit, deadline, cell_time_limit,
+                              question_time_limit, hidden)
+                result = grader.grade(notebook, questions)
         result.submission = Path(submission).stem
         result.seconds = time.monotonic() - started
         return result
 
 
-def unpack_autograder(autograder_zip, source):
-    """Extract the zip; returns ``[(question, points)]`` from its test files, in order."""
-    from otter.test_files import ExceptionTestFile
-
-    with zipfile.ZipFile(autograder_zip) as archive:
-        archive.extractall(source)
-    tests = sorted((source / "tests").glob("*.py"), key=lambda p: _natural_key(p.stem))
-    return [(p.stem, float(ExceptionTestFile.from_file(str(p)).possible)) for p in tests]
+def _installation_private_paths():
+    """Where an instructor grades from a checkout: its solutions, assignments and builds."""
+    installation = Path(__file__).resolve().parent.parent
+    return [installation / name for name in ("solutions", "assignments", "dist")]
 
 
 def unpack_questions(autograder_zip):
     """``[(question, points)]`` of an autograder zip."""
-    with tempfile.TemporaryDirectory(prefix="rnnlab-questions-") as folder:
-        return unpack_autograder(autograder_zip, Path(folder))
+    with unpacked(autograder_zip) as autograder:
+        return autograder.questions
 
 
 def load_submission(path, submission_dir):
@@ -219,14 +263,16 @@ def read_notebook(target, shown_name):
     return notebook
 
 
-def install_support_files(workdir):
-    """As otter does: the zip's ``files/`` and ``tests/`` go next to the notebook."""
-    submission, source = workdir / "submission", workdir / "source"
+def install_support_files(source, submission):
+    """As otter does, the zip's ``files/`` go next to the notebook; the tests and the
+    reference do not: they stay with the checker, out of the student's reach."""
     for item in sorted((source / "files").iterdir()) if (source / "files").exists() else []:
+        if item.name in PRIVATE_FILES:
+            continue
         _remove(submission / item.name)
         (shutil.copytree if item.is_dir() else shutil.copy)(item, submission / item.name)
-    _remove(submission / "tests")
-    shutil.copytree(source / "tests", submission / "tests")
+    for name in PRIVATE_FILES:
+        _remove(submission / name)
 
 
 def _remove(path):
@@ -238,14 +284,16 @@ def _remove(path):
 
 
 class _Run:
-    """One grading run: a kernel, the cells that worked so far, and the deadline."""
+    """One grading run: a kernel, a checker, the cells that worked so far, and the deadline."""
 
-    def __init__(self, cwd, memory_limit, deadline, cell_time_limit, question_time_limit):
-        self.kernel = LimitedKernel(cwd, memory_limit)
+    def __init__(self, source, cwd, memory_limit, deadline, cell_time_limit, question_time_limit, hidden):
+        self.source = source
+        self.kernel = LimitedKernel(cwd, memory_limit, hidden)
+        self.checker = None
         self.deadline = deadline
         self.cell_time_limit = cell_time_limit
         self.question_time_limit = question_time_limit
-        self.replay = [GRADING_PRELUDE]
+        self.replay = [GRADING_PRELUDE, REMOTE_PRELUDE.format(source=Path(remote.__file__).read_text())]
         self.messages = []
         self.images = []
         self.kernel_ok = False
@@ -261,11 +309,11 @@ class _Run:
                 results.append(self._run_question(name, points))
         finally:
             self.kernel.shutdown()
+            self._stop_checker()
         statuses = {q.status for q in results}
         status = "ok" if statuses <= {"graded"} and not self.messages else "partial"
         return SubmissionResult("", status, results, self.messages, peak_memory=self.kernel.peak_memory,
-                                images=self.images, isolation={"network_blocked": self.kernel.network_blocked,
-                                                               "tasks_capped": self.kernel.tasks_capped})
+                                images=self.images, isolation=self.kernel.isolation())
 
     def _ensure_kernel(self):
         """Start (or restart, after a death or a timeout) the kernel and replay what worked."""
@@ -282,6 +330,11 @@ class _Run:
                 self.messages.append(f"Replaying the notebook after a restart failed: {outcome.error}.")
                 self.kernel_ok = False
                 return
+
+    def _stop_checker(self):
+        if self.checker is not None:
+            self.checker.stop()
+            self.checker = None
 
     def _run_cell(self, number, source):
         left = wait_until(self.deadline)
@@ -309,23 +362,34 @@ class _Run:
         if wait_until(self.deadline) <= 0:
             return out_of_time
         self._ensure_kernel()
-        if wait_until(self.deadline) <= 0:
-            return out_of_time
-        marker = f"RNNLAB-RESULT-{secrets.token_hex(16)}:"
         limit = min(self.question_time_limit, wait_until(self.deadline))
-        outcome = self.kernel.run(QUESTION_RUNNER.format(path=f"tests/{name}.py", marker=marker), limit,
-                                  keep=marker)
-        if outcome.status not in ("ok", "error"):
+        if limit <= 0:
+            return out_of_time
+        if self.checker is None:
+            self.checker = CheckerProcess(self.source)
+        path = self.kernel.socket_path(name)
+        listening = self.checker.send({"question": name, "socket": path, "wait": CHECKER_WAIT}) and \
+            self.checker.receive(CHECKER_WAIT)
+        if not listening or "listening" not in listening:
+            self._stop_checker()
+            return QuestionResult(name, 0.0, points, "error", f"The checks of {name} could not start.")
+        outcome = self.kernel.run(SERVE_CELL.format(path=path), limit)
+        finished = outcome.status in ("ok", "error")
+        report = self.checker.receive(CHECKER_WAIT if finished else 5)
+        if not finished or report is None or report.get("gone") or report.get("error"):
+            self._stop_checker()  # it may still be waiting for a kernel that is gone
+        cases = report.get("cases", []) if report else []
+        score = float(sum(c["points"] for c in cases if c["passed"]))
+        if not finished:
             self.kernel_ok = False
-            return QuestionResult(name, 0.0, points, outcome.status,
-                                  f"While checking {name}, your code {outcome.error}.")
-        lines = [line for line in outcome.stdout.splitlines() if line.startswith(marker)]
-        if len(lines) != 1:
-            return QuestionResult(name, 0.0, points, "error",
-                                  f"The checks of {name} could not run: {outcome.error or 'no result'}.")
-        report = json.loads(lines[0][len(marker):])
-        return QuestionResult(name, float(report["score"]), points, "graded", _feedback(report["cases"]),
-                              report["cases"])
+            return QuestionResult(name, score, points, outcome.status,
+                                  f"While checking {name}, your code {outcome.error}.\n" + _feedback(cases),
+                                  cases)
+        if not cases or report.get("gone") or report.get("error"):
+            problem = (report or {}).get("error") or (report or {}).get("gone") or outcome.error or "no result"
+            return QuestionResult(name, score, points, "error",
+                                  f"The checks of {name} could not run: {problem}.", cases)
+        return QuestionResult(name, score, points, "graded", _feedback(cases), cases)
 
 
 def _feedback(cases):

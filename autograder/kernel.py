@@ -9,10 +9,12 @@ to us over Unix sockets.  Whatever happens (timeout, crash, ``os._exit``, memory
 """
 
 import functools
+import itertools
 import os
 import shutil
 import subprocess
 import tempfile
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,6 +34,10 @@ OUTPUT_LIMIT = 1_000_000
 # Tasks (processes and threads) the kernel may have: a kernel with torch loaded uses ~20.
 TASK_LIMIT = 256
 PIDS_CGROUPS = [Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")]
+# Kernels run as users of their own (where the grader is root), one per kernel alive at a
+# time, so that two submissions graded side by side cannot touch each other's files.
+KERNEL_USERS = range(64000, 65000)
+_next_user = itertools.count()
 
 
 class TaskLimit:
@@ -82,31 +88,90 @@ class TaskLimit:
         self.path = None
 
 
+@dataclass(frozen=True)
+class Sandbox:
+    """How kernels are started on this machine: what the OS allowed of the isolation."""
+
+    unshare: tuple = ()          # the ``unshare`` command, or () where the OS refuses it
+    separate_user: bool = False  # the kernel runs as a user of its own (needs root)
+    mounts: bool = False         # a mount namespace hides the private paths
+
+    @property
+    def network_blocked(self):
+        """Whether kernels run in a network namespace of their own."""
+        return "--net" in self.unshare
+
+    def command(self, uid, hidden, reachable):
+        """The prefix that starts a kernel command in this sandbox."""
+        if not self.unshare and not self.separate_user:
+            return []
+        jail = [sys.executable, str(Path(__file__).with_name("jail.py"))]
+        if self.separate_user:
+            jail += ["--user", str(uid)]
+        if self.mounts:
+            jail += [f"--hide={p}" for p in hidden] + [f"--reach={p}" for p in reachable]
+        if not self.mounts and not self.separate_user:
+            return list(self.unshare)
+        return list(self.unshare) + jail + ["--"]
+
+
+def python_paths():
+    """What a kernel needs to reach to run this Python: its installation and packages."""
+    import site
+
+    paths = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    paths.update(site.getsitepackages())
+    return sorted(os.path.realpath(p) for p in paths if os.path.isdir(p))
+
+
 @functools.lru_cache(maxsize=1)
-def network_isolation():
-    """The command prefix that gives a process no network, or [] where the OS refuses it."""
-    for prefix in (["unshare", "--net"], ["unshare", "--net", "--map-root-user"]):
+def sandbox():
+    """The strongest ``Sandbox`` this machine allows, found by starting Python in each."""
+    root = os.geteuid() == 0
+    namespaces = [["unshare", "--net", "--mount"], ["unshare", "--mount"]] if root else \
+        [["unshare", "--user", "--map-root-user", "--net", "--mount"],
+         ["unshare", "--user", "--map-root-user", "--mount"]]
+    candidates = [Sandbox(tuple(n), separate_user=root, mounts=True) for n in namespaces]
+    if root:
+        candidates.append(Sandbox((), separate_user=True))
+    candidates += [Sandbox(("unshare", "--net")), Sandbox(("unshare", "--net", "--map-root-user")), Sandbox()]
+    for candidate in candidates:
+        probe = tempfile.mkdtemp(prefix="rnnlab-probe-")
         try:
-            if subprocess.run(prefix + ["true"], capture_output=True, timeout=10).returncode == 0:
-                return prefix
+            os.chmod(probe, 0o755)
+            command = candidate.command(KERNEL_USERS[0], [], python_paths()) + [
+                sys.executable, "-c", "import numpy, ipykernel"]
+            if subprocess.run(command, capture_output=True, timeout=60, cwd=probe).returncode == 0:
+                return candidate
         except (OSError, subprocess.TimeoutExpired):
             pass
-    return []
+        finally:
+            shutil.rmtree(probe, ignore_errors=True)
+    return Sandbox()
 
 
 class _IsolatedKernelManager(AsyncKernelManager):
-    """Starts the kernel behind ``network_isolation()``."""
+    """Starts the kernel inside ``sandbox()``; ``jail`` is the command prefix to use and
+    ``kernel_user`` the user who must be able to read the connection file."""
+
+    jail = []
+    kernel_user = None
+
+    def write_connection_file(self, **kwargs):
+        result = super().write_connection_file(**kwargs)
+        if self.kernel_user is not None:
+            os.chown(self.connection_file, self.kernel_user, self.kernel_user)
+        return result
 
     def format_kernel_cmd(self, extra_arguments=None):
-        return network_isolation() + super().format_kernel_cmd(extra_arguments)
+        return self.jail + super().format_kernel_cmd(extra_arguments)
 
 
 class _CappedClient(NotebookClient):
-    """Drops output past ``OUTPUT_LIMIT`` characters per run, except lines with ``keep``."""
+    """Drops output past ``OUTPUT_LIMIT`` characters per run."""
 
     printed = 0
     truncated = False
-    keep = None
 
     def output(self, outs, msg, display_id, cell_index):
         content = msg.get("content", {})
@@ -116,11 +181,9 @@ class _CappedClient(NotebookClient):
         self.printed += size
         if size > room:
             self.truncated = True
-            kept = [line for line in text.splitlines() if self.keep and self.keep in line]
-            if room <= 0 and not kept:
+            if room <= 0:
                 return None
-            text = text[:max(room, 0)] + "".join(line + "\n" for line in kept)
-            msg = {**msg, "content": {**content, "text": text}}
+            msg = {**msg, "content": {**content, "text": text[:room]}}
         return super().output(outs, msg, display_id, cell_index)
 
 
@@ -136,14 +199,18 @@ class Outcome:
 
 
 class LimitedKernel:
-    """A python3 kernel in ``cwd`` whose process tree may use at most ``memory_limit`` bytes.
+    """A python3 kernel in ``cwd`` whose process tree may use at most ``memory_limit`` bytes,
+    with the paths in ``hidden`` out of its view where ``sandbox()`` allows it.
 
     ``peak_memory`` is the largest resident size the watchdog saw, over all restarts.
     """
 
-    def __init__(self, cwd, memory_limit):
+    def __init__(self, cwd, memory_limit, hidden=()):
         self.cwd = str(cwd)
         self.memory_limit = memory_limit
+        self.hidden = [str(p) for p in hidden]
+        self.sandbox = sandbox()
+        self.user = KERNEL_USERS[next(_next_user) % len(KERNEL_USERS)] if self.sandbox.separate_user else None
         self.client = None
         self.peak_memory = 0
         self.tasks_capped = False
@@ -154,15 +221,21 @@ class LimitedKernel:
 
     def start(self):
         """Start a fresh kernel (and its memory watchdog)."""
+        self._sockets = tempfile.mkdtemp(prefix="rnnlab-kernel-")
+        if self.user is not None:
+            for path in [self._sockets, self.cwd]:
+                _chown_tree(path, self.user)
         self.client = _CappedClient(nbformat.v4.new_notebook(), kernel_name="python3",
                                     allow_errors=True, interrupt_on_timeout=False,
                                     kernel_manager_class=_IsolatedKernelManager,
                                     resources={"metadata": {"path": self.cwd}})
         self.client.km = self.client.create_kernel_manager()
-        self._sockets = tempfile.mkdtemp(prefix="rnnlab-kernel-")
+        self.client.km.jail = self.sandbox.command(self.user, self.hidden, python_paths())
+        self.client.km.kernel_user = self.user
         self.client.km.transport = "ipc"
         self.client.km.ip = os.path.join(self._sockets, "kernel")
-        self.client.start_new_kernel(cwd=self.cwd, env=_kernel_environment(), stderr=subprocess.DEVNULL)
+        self.client.km.connection_file = os.path.join(self._sockets, "kernel.json")
+        self.client.start_new_kernel(cwd=self.cwd, env=_kernel_environment(self.cwd), stderr=subprocess.DEVNULL)
         self._tasks = TaskLimit()
         self._tasks.add(self._kernel_process().pid)
         self.tasks_capped = self._tasks.path is not None
@@ -185,19 +258,24 @@ class LimitedKernel:
             self._tasks.kill_all_and_remove()
         if self._sockets is not None:
             shutil.rmtree(self._sockets, ignore_errors=True)
+            self._sockets = None
         self.client = None
 
-    @property
-    def network_blocked(self):
-        """Whether the kernel runs without network."""
-        return bool(network_isolation())
+    def socket_path(self, name):
+        """A path where the kernel may connect to a socket called ``name``."""
+        return os.path.join(self._sockets, f"{name}.sock")
 
-    def run(self, source, timeout, keep=None):
-        """Run ``source`` for at most ``timeout`` seconds; output lines with ``keep`` are never dropped."""
+    def isolation(self):
+        """What held for this kernel, as written into the results."""
+        return {"network_blocked": self.sandbox.network_blocked, "tasks_capped": self.tasks_capped,
+                "separate_user": self.sandbox.separate_user, "private_files_hidden": self.sandbox.mounts}
+
+    def run(self, source, timeout):
+        """Run ``source`` for at most ``timeout`` seconds."""
         cell = nbformat.v4.new_code_cell(source)
         self.client.nb.cells = [cell]
         self.client.timeout = max(1, int(timeout))
-        self.client.printed, self.client.truncated, self.client.keep = 0, False, keep
+        self.client.printed, self.client.truncated = 0, False
         try:
             self.client.execute_cell(cell, 0)
         except CellTimeoutError:
@@ -246,10 +324,19 @@ class LimitedKernel:
                 return
 
 
-def _kernel_environment():
+def _kernel_environment(home):
     """One thread per numerical library: the same results on every machine, and no
-    oversubscription when submissions are graded side by side (Gradescope gives half a vCPU)."""
-    return {**os.environ, **{name: "1" for name in THREAD_VARIABLES}}
+    oversubscription when submissions are graded side by side (Gradescope gives half a vCPU).
+    The submission's folder is the kernel's home, where its user may write."""
+    return {**os.environ, **{name: "1" for name in THREAD_VARIABLES}, "HOME": home,
+            "MPLCONFIGDIR": os.path.join(home, ".matplotlib"), "IPYTHONDIR": os.path.join(home, ".ipython")}
+
+
+def _chown_tree(path, user):
+    os.chown(path, user, user)
+    for folder, names, files in os.walk(path):
+        for name in names + files:
+            os.chown(os.path.join(folder, name), user, user, follow_symlinks=False)
 
 
 def _stdout(cell):

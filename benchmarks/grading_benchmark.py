@@ -5,7 +5,8 @@
 
 Pins itself and every child (the kernel) to one core, then reports: build time, grading
 time of the reference submission and of the example buggy one, the peak resident memory
-of the student's kernel, and that of the grading process itself.
+of the student's kernel, and the peak of everything together (grader, checker, kernel), which
+is what Gradescope's 768 MB container limit applies to.
 """
 
 import os
@@ -14,6 +15,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from batch_benchmark import PeakMemory
 
 from autograder.build import build_lab
 from autograder.cli import write_examples
@@ -32,9 +35,11 @@ def measure(lab, dist):
     built = build_lab(lab, dist=dist, refresh_template=False)
     print(f"{lab}: build {time.perf_counter() - started:.1f} s (one core)")
     for submission in write_examples(lab, dist):
-        result = grade_submission(built.autograder_zip, submission)
+        with PeakMemory() as memory:
+            result = grade_submission(built.autograder_zip, submission)
         print(f"  {submission.name}: {result.score:g}/{result.possible:g} graded in "
-              f"{result.seconds:.1f} s, kernel peak {result.peak_memory / 2**20:.0f} MB")
+              f"{result.seconds:.1f} s, kernel peak {result.peak_memory / 2**20:.0f} MB, "
+              f"all processes together {memory.peak / 2**20:.0f} MB")
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  grading process peak {own:.0f} MB (it never runs student code)")
 

@@ -55,7 +55,7 @@ def test_resume_skips_what_is_already_graded(built, graded_folder, submissions_f
     def must_not_grade(*args, **kwargs):
         raise AssertionError("a submission with a stored result was graded again")
 
-    monkeypatch.setattr(batch.grading, "grade_submission", must_not_grade)
+    monkeypatch.setattr(batch.grading.Autograder, "grade", must_not_grade)
     again = grade("rnn_lstm_numpy", [submissions_folder], out)
     assert [(r.submission, r.score) for r in again] == [(r.submission, r.score) for r in first]
 

@@ -48,7 +48,13 @@ def test_public_tests_only_for_students(built):
     with zipfile.ZipFile(built.autograder_zip) as archive:
         full = archive.read("tests/q5.py").decode()
         assert "hidden=True" in full
-        assert "files/rnnlab_reference/rnn_lstm_numpy.py" in archive.namelist()
+        names = archive.namelist()
+    # The reference is for the checker only: not in files/, which goes next to the notebook.
+    assert "rnnlab_reference/rnn_lstm_numpy.py" in names
+    assert not any(n.startswith("files/rnnlab_reference") for n in names)
+    assert {"rnnlab_engine/grading.py", "rnnlab_engine/checker.py", "rnnlab_engine/jail.py"} <= set(names)
+    assert "python -m rnnlab_engine.gradescope" in zipfile.ZipFile(built.autograder_zip).read(
+        "run_autograder").decode()
 
 
 def test_stubs_keep_signatures(built):

@@ -100,3 +100,31 @@ def test_value_and_shape_messages():
         check_close("y", [1.0, 3.0], [1.0, 2.0])
     with pytest.raises(CheckFailure, match="not implemented"):
         check_shape("z", None, (1,))
+
+
+class _RunsCodeWhenUnpickled:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import pathlib
+        return (pathlib.Path.touch, (pathlib.Path(self.marker),))
+
+
+def test_checkpoints_load_weights_and_refuse_code(tmp_path):
+    import torch
+
+    from autograder.checks.checkpoints import load_weights
+    model = torch.nn.Linear(3, 2)
+    torch.save(model.state_dict(), tmp_path / "good.pt")
+    assert set(load_weights(tmp_path / "good.pt")) == {"weight", "bias"}
+    marker = tmp_path / "code-ran"
+    torch.save({"weight": _RunsCodeWhenUnpickled(marker)}, tmp_path / "evil.pt")
+    with pytest.raises(CheckFailure, match="evil.pt.*was refused"):
+        load_weights(tmp_path / "evil.pt")
+    assert not marker.exists()
+    torch.save(model, tmp_path / "whole-model.pt")
+    with pytest.raises(CheckFailure, match="refused.*not the model object"):
+        load_weights(tmp_path / "whole-model.pt")
+    with pytest.raises(CheckFailure, match="missing"):
+        load_weights(tmp_path / "absent.pt")

@@ -1,7 +1,9 @@
 """The autograder zip and the student bundle need nothing of rnnlab: a fresh venv with only
-otter-grader[grading], numpy, torch and matplotlib grades and checks with them."""
+otter-grader[grading], numpy, torch and matplotlib grades and checks with them, the zip
+through its own ``run_autograder`` entry point in Gradescope's folder layout."""
 
 import json
+import os
 import subprocess
 import venv
 import zipfile
@@ -28,6 +30,7 @@ print(next(line for line in text.splitlines() if line.startswith("REPORT")))
 def fresh_python(tmp_path_factory):
     """A new virtual environment holding only what the zip's users have."""
     folder = tmp_path_factory.mktemp("fresh-venv")
+    folder.chmod(0o755)  # as an installed Python is: the kernel's own user must run it
     venv.create(folder, with_pip=True)
     python = folder / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "-q", *PACKAGES], check=True, timeout=1200)
@@ -37,11 +40,17 @@ def fresh_python(tmp_path_factory):
 
 
 def test_zip_grades_in_a_fresh_environment(built, solution_notebook, fresh_python, tmp_path):
-    subprocess.run([str(fresh_python), "-m", "otter", "run", "-a", str(built.autograder_zip),
-                    "-o", str(tmp_path), str(solution_notebook)], check=True, cwd=tmp_path,
-                   capture_output=True, timeout=600)
-    tests = json.loads((tmp_path / "results.json").read_text())["tests"]
-    assert sum(t.get("score") or 0 for t in tests) == 28
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(built.autograder_zip) as archive:
+        archive.extractall(root / "source")
+    (root / "submission").mkdir()
+    (root / "submission" / "rnn_lstm_numpy.ipynb").write_bytes(solution_notebook.read_bytes())
+    # What run_autograder does once the environment is active.
+    subprocess.run([str(fresh_python), "-m", "rnnlab_engine.gradescope", "--root", str(root)],
+                   check=True, cwd=root / "source", capture_output=True, timeout=600)
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 28 and len(results["tests"]) == 11
+    assert results["rnnlab"]["isolation"]["separate_user"] == (os.geteuid() == 0)
 
 
 def test_student_bundle_checks_in_a_fresh_environment(built, solution_notebook, fresh_python, tmp_path):

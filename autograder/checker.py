@@ -1,0 +1,126 @@
+"""The trusted side of grading: a lab's tests, run against a student's kernel over a socket.
+
+The grader starts one checker per submission, in the unpacked autograder zip, and sends it
+one JSON line per question: ``{"question": "q5", "socket": PATH, "wait": SECONDS}``.  The
+checker listens on PATH, the kernel connects and serves the notebook's globals (see
+``remote.serve``), the checker runs ``tests/q5.py`` with them as ``env`` and prints one JSON
+line with every case's verdict.  It never runs student code: everything it compares (with
+its own numpy, its own ``rnnlab_checks``, the reference solution next to it) arrived as
+data.  Only the grader reads what it prints.
+"""
+
+import json
+import os
+import queue
+import socket
+import sys
+from pathlib import Path
+
+from .remote import Connection, PeerGone, RemoteCallable
+
+
+def main():
+    protocol = sys.stdout
+    sys.stdout = sys.stderr  # nothing a check prints may mix with the verdicts
+    source = Path.cwd()
+    sys.path[:0] = [str(source / "files"), str(source)]  # rnnlab_checks, rnnlab_reference
+    from otter.test_files import ExceptionTestFile
+
+    for line in sys.stdin:
+        command = json.loads(line)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(command["socket"])
+        os.chmod(command["socket"], 0o666)  # the kernel runs as another user
+        listener.listen(1)
+        listener.settimeout(command["wait"])
+        _send(protocol, {"listening": command["socket"]})
+        try:
+            sock, _ = listener.accept()
+        except OSError as error:
+            _send(protocol, {"question": command["question"], "cases": [], "error":
+                             f"the kernel did not connect ({error})"})
+            continue
+        finally:
+            listener.close()
+        sock.settimeout(None)
+        test_file = ExceptionTestFile.from_file(str(source / "tests" / f"{command['question']}.py"))
+        _send(protocol, run_tests(test_file, Connection(sock, trusted=True)))
+
+
+def run_tests(test_file, connection):
+    """Run every case of ``test_file`` against the kernel behind ``connection``."""
+    env = RemoteCallable(connection, 0, ["builtins.dict"])
+    cases, gone = [], None
+    for test_case in test_file.test_cases:
+        if gone is None:
+            try:
+                test_case.body.call_func(env)
+                passed, message = True, "✅ Test case passed"
+            except PeerGone as error:
+                gone = str(error)
+            except Exception as error:
+                passed, message = False, "❌ Test case failed\n" + test_file._generate_error_message(error)
+        if gone is not None:
+            passed, message = False, "Not run: your kernel stopped while it was being checked."
+        cases.append({"name": test_case.body.test_func.__name__, "hidden": test_case.hidden,
+                      "points": test_case.points, "passed": passed, "message": message})
+    if gone is None:
+        connection.close()
+    return {"question": test_file.name, "cases": cases, "gone": gone}
+
+
+def _send(stream, message):
+    stream.write(json.dumps(message) + "\n")
+    stream.flush()
+
+
+class CheckerProcess:
+    """The grader's handle on a running checker: send a command, read a line, with timeouts."""
+
+    def __init__(self, source):
+        import subprocess
+        import threading
+
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", f"{__package__}.checker"], cwd=source, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                 "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.put(json.loads(line))
+        self.lines.put(None)
+
+    def send(self, command):
+        """Send one command; False when the checker is gone."""
+        try:
+            self.process.stdin.write(json.dumps(command) + "\n")
+            self.process.stdin.flush()
+            return True
+        except OSError:
+            return False
+
+    def receive(self, timeout):
+        """The checker's next line, or None when it has stopped or said nothing in time."""
+        try:
+            return self.lines.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def stop(self):
+        """Kill the checker; safe to call twice."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,524 @@
+"""Calls across the line between student code and the checks, carrying data and never code.
+
+The checks run in a trusted process; the notebook's functions stay in the student's kernel.
+Between the two travel plain values only: None, booleans, numbers, strings, lists, tuples,
+dicts, sets, NumPy arrays of numbers or text, and torch tensors, each rebuilt on arrival
+from JSON and raw bytes (never a pickle).  Anything else stays where it lives and crosses
+as a handle; using a handle (calling it, reading an attribute or an item, iterating over
+it) is a request to the side that owns it.  Either side may call the other while it answers
+a call, so a student's training loop can call a reference function that never leaves the
+trusted process.
+
+This module imports only the standard library and NumPy, so the grader can also run its
+source inside the student's kernel.
+"""
+
+import builtins
+import functools
+import json
+import math
+import struct
+import sys
+import traceback
+
+import numpy as np
+
+# No legitimate argument or result of a lab comes near this; a bigger message is refused.
+MAX_MESSAGE = 128 * 2**20
+ARRAY_KINDS = "biufcUS"
+# Exceptions that keep their type across the line, so ``except KeyError`` works on a handle.
+PORTABLE_EXCEPTIONS = {name for name in dir(builtins)
+                       if isinstance(getattr(builtins, name), type)
+                       and issubclass(getattr(builtins, name), Exception)}
+# Handles may pass ``isinstance`` as classes of these modules (e.g. ``torch.nn.LSTM``);
+# never as arrays or tensors, which always cross by value.
+TRUSTED_TYPE_MODULES = ("torch",)
+_HEADER = struct.Struct(">Q")
+_THIS_FILE = globals().get("__file__", "rnnlab_remote")
+
+
+class ProtocolError(Exception):
+    """The other side sent something that is not a valid message."""
+
+
+class PeerGone(BaseException):
+    """The other side closed the connection or died; no test can go on after it."""
+
+
+class RemoteError(Exception):
+    """An exception of a type that cannot cross the line, raised on the other side."""
+
+
+class Connection:
+    """One end of a connected stream socket.
+
+    ``trusted`` marks the checks' end: after a call it makes, the other side sends the
+    arguments back and in-place changes are copied into its objects (a student function may
+    modify the arrays it was given); and its errors cross without a traceback, which would
+    show the reference solution's source.
+    """
+
+    def __init__(self, sock, trusted=False):
+        self.sock = sock
+        self.trusted = trusted
+        self.exports = {}
+        self._export_ids = {}
+
+    # -- this side asks -------------------------------------------------------------------
+    def request(self, op, target, *payload):
+        """Run ``op`` on the other side's object ``target``; returns its decoded result."""
+        self._send({"kind": "request", "op": op, "target": target, "echo": self.trusted},
+                   payload)
+        while True:
+            header, body = self._receive()
+            if header["kind"] == "request":
+                self._answer(header, body)
+            elif header["kind"] == "reply":
+                return self._reply_value(header, body)
+            elif header["kind"] == "close":
+                raise PeerGone("the other side closed the connection")
+            else:
+                raise ProtocolError(f"unknown message kind {header['kind']!r}")
+
+    def serve(self):
+        """Answer requests until the other side says ``close``."""
+        while True:
+            header, body = self._receive()
+            if header["kind"] == "close":
+                return
+            if header["kind"] != "request":
+                raise ProtocolError(f"expected a request, got {header['kind']!r}")
+            self._answer(header, body)
+
+    def close(self):
+        """Tell the other side to stop serving, then close the socket."""
+        try:
+            self._send({"kind": "close"}, ())
+        except OSError:
+            pass
+        self.sock.close()
+
+    # -- this side answers ----------------------------------------------------------------
+    def _answer(self, header, body):
+        try:
+            if self.trusted and header["op"] not in _TRUSTED_SIDE_OPERATIONS:
+                raise PermissionError(f"{header['op']!r} is not allowed on the checks' objects")
+            target = self.exports[header["target"]]
+            result, echoed = _OPERATIONS[header["op"]](target, *body), None
+            if header["op"] == "call" and header.get("echo"):
+                echoed = body[:2]
+            self._send({"kind": "reply"}, (result, echoed))
+        except (Exception, SystemExit) as error:
+            self._send({"kind": "reply", "error": _describe(error, with_traceback=not self.trusted)}, ())
+
+    def _reply_value(self, header, body):
+        if "error" in header:
+            raise _rebuild(header["error"])
+        return body  # [result, the arguments after a call (or None)]
+
+    # -- the wire -------------------------------------------------------------------------
+    def export(self, value):
+        """The id under which the other side can reach ``value``."""
+        key = id(value)
+        if key not in self._export_ids:
+            self._export_ids[key] = len(self.exports)
+            self.exports[len(self.exports)] = value
+        return self._export_ids[key]
+
+    def _send(self, header, payload):
+        buffers = []
+        body = _Encoder(self, buffers).encode(list(payload))
+        header = dict(header, body=body, buffers=[[b.dtype.str, list(b.shape)] for b in buffers])
+        text = json.dumps(header).encode()
+        parts = [_HEADER.pack(len(text)), text] + [b.tobytes() for b in buffers]
+        total = sum(len(p) for p in parts)
+        if total > MAX_MESSAGE:
+            raise ProtocolError(f"a message of {total / 2**20:.0f} MB is over the limit of "
+                                f"{MAX_MESSAGE // 2**20} MB")
+        self.sock.sendall(b"".join([_HEADER.pack(total)] + parts))
+
+    def _receive(self):
+        (total,) = _HEADER.unpack(self._exactly(_HEADER.size))
+        if total > MAX_MESSAGE:
+            raise PeerGone(f"the other side sent a message of {total / 2**20:.0f} MB, over the "
+                           f"limit of {MAX_MESSAGE // 2**20} MB")
+        data = memoryview(self._exactly(total))
+        (size,) = _HEADER.unpack(data[:_HEADER.size])
+        try:
+            header = json.loads(bytes(data[_HEADER.size:_HEADER.size + size]))
+            offset, buffers = _HEADER.size + size, []
+            for dtype, shape in header.pop("buffers"):
+                array, offset = _array_from(data, offset, dtype, shape)
+                buffers.append(array)
+            body = _Decoder(self, buffers).decode(header.pop("body"))
+        except ProtocolError:
+            raise
+        except Exception as error:
+            raise ProtocolError(f"an unreadable message ({type(error).__name__}: {error})") from None
+        return header, body
+
+    def _exactly(self, size):
+        data = bytearray(size)  # writable, so the arrays read from it need no copy
+        view, done = memoryview(data), 0
+        while done < size:
+            received = self.sock.recv_into(view[done:], min(size - done, 1 << 20))
+            if not received:
+                raise PeerGone("the other side closed the connection")
+            done += received
+        return data
+
+
+def _array_from(data, offset, dtype, shape):
+    dtype = _dtype(dtype)
+    if not all(type(n) is int and n >= 0 for n in shape):
+        raise ProtocolError(f"bad array shape {shape}")
+    size = dtype.itemsize * math.prod(shape)
+    if offset + size > len(data):
+        raise ProtocolError("an array runs past the end of the message")
+    return np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=offset).reshape(shape), offset + size
+
+
+@functools.lru_cache(maxsize=256)
+def _dtype(name):
+    dtype = np.dtype(name)
+    if dtype.kind not in ARRAY_KINDS or dtype.hasobject or dtype.fields:
+        raise ProtocolError(f"arrays of dtype {dtype} cannot cross")
+    return dtype
+
+
+class _Encoder:
+    def __init__(self, connection, buffers):
+        self.connection, self.buffers, self.arrays = connection, buffers, {}
+
+    def encode(self, value):
+        kind = type(value)
+        if value is None or kind in (bool, str):
+            return value
+        if kind is int:
+            return value if abs(value) < 2**53 else {"$int": str(value)}
+        if kind is float:
+            return value if np.isfinite(value) else {"$float": repr(value)}
+        if value is Ellipsis:
+            return {"$ellipsis": True}
+        if isinstance(value, RemoteObject) and value._connection is self.connection:
+            return {"$ref": value._id}
+        if isinstance(value, np.ndarray) and value.dtype.kind in ARRAY_KINDS and not value.dtype.fields:
+            return {"$array": self._buffer(value)}
+        if isinstance(value, np.generic) and value.dtype.kind in ARRAY_KINDS:
+            return {"$scalar": self._buffer(np.asarray(value))}
+        torch = sys.modules.get("torch")
+        if torch is not None and isinstance(value, torch.Tensor) and not value.is_complex():
+            array = value.detach().cpu()
+            if array.dtype == torch.bfloat16:
+                array = array.float()
+            return {"$tensor": self._buffer(array.numpy()), "grad": bool(value.requires_grad),
+                    "dtype": str(value.dtype)}
+        if isinstance(value, list):
+            if _same_shaped_arrays(value):  # a sequence of hidden states travels as one buffer
+                return {"$arrays": self._buffer(np.stack(value))}
+            return [self.encode(v) for v in value]
+        if isinstance(value, tuple):
+            return {"$tuple": [self.encode(v) for v in value]}
+        if isinstance(value, dict):
+            encoded = {"$dict": [[self.encode(k), self.encode(v)] for k, v in value.items()]}
+            factory = getattr(value, "default_factory", "absent")
+            if factory != "absent":
+                encoded["default"] = {"$none": True} if factory is None else self.encode(factory())
+            return encoded
+        if isinstance(value, (set, frozenset)):
+            return {"$set": [self.encode(v) for v in value]}
+        if isinstance(value, slice):
+            return {"$slice": [self.encode(value.start), self.encode(value.stop), self.encode(value.step)]}
+        if isinstance(value, complex):
+            return {"$complex": [value.real, value.imag]}
+        if isinstance(value, (int, float, str)):  # subclasses (enums, numpy's str_) as the base type
+            return self.encode(int(value) if isinstance(value, int) else
+                               float(value) if isinstance(value, float) else str(value))
+        return {"$handle": self.connection.export(value), "callable": callable(value),
+                "types": [f"{getattr(k, '__module__', '')}.{getattr(k, '__qualname__', '')}"
+                          for k in type(value).__mro__[:-1][:20]]}
+
+    def _buffer(self, array):
+        key = id(array)
+        if key not in self.arrays:  # one array passed twice arrives as one array
+            self.arrays[key] = (len(self.buffers), array)  # kept alive, so that its id stays unique
+            self.buffers.append(array if array.flags.c_contiguous else array.copy(order="C"))
+        return self.arrays[key][0]
+
+
+def _same_shaped_arrays(values):
+    if len(values) < 2 or type(values[0]) is not np.ndarray:
+        return False
+    first = values[0]
+    return first.dtype.kind in ARRAY_KINDS and not first.dtype.fields and all(
+        type(v) is np.ndarray and v.shape == first.shape and v.dtype == first.dtype for v in values)
+
+
+class _Decoder:
+    def __init__(self, connection, buffers):
+        self.connection, self.buffers = connection, buffers
+
+    def decode(self, value):
+        if value is None or type(value) in (bool, int, float, str):
+            return value
+        if isinstance(value, list):
+            return [self.decode(v) for v in value]
+        if not isinstance(value, dict) or len(value) < 1:
+            raise ProtocolError(f"unexpected {type(value).__name__}")
+        tag = next(iter(value))
+        if tag == "$array":
+            return self.buffers[value[tag]]
+        if tag == "$arrays":
+            return list(self.buffers[value[tag]])
+        if tag == "$scalar":
+            return self.buffers[value[tag]][()]
+        if tag == "$tensor":
+            import torch
+            tensor = torch.from_numpy(self.buffers[value[tag]])
+            dtype = getattr(torch, str(value["dtype"]).removeprefix("torch."), None)
+            if not isinstance(dtype, torch.dtype):
+                raise ProtocolError(f"unknown tensor dtype {value['dtype']!r}")
+            tensor = tensor.to(dtype)
+            return tensor.requires_grad_() if value["grad"] and tensor.is_floating_point() else tensor
+        if tag == "$tuple":
+            return tuple(self.decode(v) for v in value[tag])
+        if tag == "$dict":
+            items = {self.decode(k): self.decode(v) for k, v in value[tag]}
+            if "default" not in value:
+                return items
+            from collections import defaultdict
+            default = value["default"]
+            if default == {"$none": True}:
+                return defaultdict(None, items)
+            return defaultdict(_Constant(self.decode(default)), items)
+        if tag == "$set":
+            return set(self.decode(v) for v in value[tag])
+        if tag == "$slice":
+            return slice(*(self.decode(v) for v in value[tag]))
+        if tag == "$complex":
+            return complex(*value[tag])
+        if tag == "$int":
+            return int(value[tag])
+        if tag == "$float":
+            return float(value[tag])
+        if tag == "$ellipsis":
+            return Ellipsis
+        if tag == "$ref":
+            try:
+                return self.connection.exports[value[tag]]
+            except KeyError:
+                raise ProtocolError(f"no object {value[tag]!r} was handed out") from None
+        if tag == "$handle":
+            kind = RemoteCallable if value["callable"] else RemoteObject
+            return kind(self.connection, int(value[tag]), [str(t) for t in value["types"]])
+        raise ProtocolError(f"unknown tag {tag!r}")
+
+
+class _Constant:
+    """A ``defaultdict`` factory that returns one value (what came across for a missing key)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __call__(self):
+        return self.value
+
+
+def _describe(error, with_traceback):
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != _THIS_FILE]
+    return {"type": type(error).__name__, "module": type(error).__module__,
+            "message": str(error)[:2000],
+            "where": "".join(traceback.format_list(frames[-4:]))[-3000:] if with_traceback else ""}
+
+
+def _rebuild(description):
+    name, message = str(description.get("type")), str(description.get("message", ""))
+    where = str(description.get("where", "")).strip()
+    if where:
+        message = f"{message}\n  (raised at:\n{where})"
+    if description.get("module") == "builtins" and name in PORTABLE_EXCEPTIONS:
+        return getattr(builtins, name)(message)
+    return RemoteError(f"{name}: {message}")
+
+
+def _call(target, args=(), kwargs=None):
+    return target(*args, **(kwargs or {}))
+
+
+def _next(target):
+    return next(target)
+
+
+def _setitem(target, key, value):
+    target[key] = value
+
+
+_OPERATIONS = {
+    "call": _call,
+    "getattr": getattr,
+    "getitem": lambda target, key: target[key],
+    "setitem": _setitem,
+    "delitem": lambda target, key: target.__delitem__(key),
+    "contains": lambda target, item: item in target,
+    "len": len,
+    "iter": iter,
+    "next": _next,
+    "repr": repr,
+    "str": str,
+    "bool": bool,
+}
+
+
+# What student code may do with the checks' objects it was handed (a reference function, a
+# dataset): use them as functions and containers, never read their attributes, which lead
+# to code (``__globals__``, ``__code__``) and to everything else in the checker.
+_TRUSTED_SIDE_OPERATIONS = {"call", "getitem", "len", "iter", "next", "contains", "bool"}
+
+
+def write_back(original, echoed):
+    """Copy the changes a call made to its (copied) arguments into the caller's objects."""
+    if isinstance(original, RemoteObject) or original is echoed:
+        return
+    if isinstance(original, np.ndarray) and isinstance(echoed, np.ndarray):
+        if original.shape == echoed.shape and original.flags.writeable and not np.array_equal(
+                original, echoed, equal_nan=original.dtype.kind in "fc"):
+            np.copyto(original, echoed, casting="unsafe")
+    elif isinstance(original, list) and isinstance(echoed, list):
+        if len(original) == len(echoed):
+            for k, (a, b) in enumerate(zip(original, echoed)):
+                if _is_value(a) and a != b:
+                    original[k] = b
+                else:
+                    write_back(a, b)
+        else:
+            original[:] = echoed
+    elif isinstance(original, tuple) and isinstance(echoed, tuple) and len(original) == len(echoed):
+        for a, b in zip(original, echoed):
+            write_back(a, b)
+    elif isinstance(original, dict) and isinstance(echoed, dict):
+        for key in list(original):
+            if key not in echoed:
+                del original[key]
+        for key, value in echoed.items():
+            if key in original and not _is_value(original[key]):
+                write_back(original[key], value)
+            else:
+                original[key] = value
+    else:
+        torch = sys.modules.get("torch")
+        if (torch is not None and isinstance(original, torch.Tensor) and isinstance(echoed, torch.Tensor)
+                and original.shape == echoed.shape and not torch.equal(original.detach(), echoed.detach())):
+            with torch.no_grad():
+                original.copy_(echoed)
+
+
+def _is_value(value):
+    return value is None or isinstance(value, (bool, int, float, str, complex, np.generic))
+
+
+class RemoteObject:
+    """An object that lives on the other side; every use of it is a request there."""
+
+    __slots__ = ("_connection", "_id", "_types")
+
+    def __init__(self, connection, object_id, type_names):
+        object.__setattr__(self, "_connection", connection)
+        object.__setattr__(self, "_id", object_id)
+        object.__setattr__(self, "_types", type_names)
+
+    def _request(self, op, *payload):
+        return self._connection.request(op, self._id, *payload)[0]
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._request("getattr", name)
+
+    def __getitem__(self, key):
+        return self._request("getitem", key)
+
+    def __setitem__(self, key, value):
+        self._request("setitem", key, value)
+
+    def __delitem__(self, key):
+        self._request("delitem", key)
+
+    def __contains__(self, item):
+        return self._request("contains", item)
+
+    def __len__(self):
+        return self._request("len")
+
+    def __iter__(self):
+        return self._request("iter")
+
+    def __next__(self):
+        return self._request("next")
+
+    def __bool__(self):
+        return self._request("bool")
+
+    def __repr__(self):
+        return self._request("repr")
+
+    def __str__(self):
+        return self._request("str")
+
+    @property
+    def __class__(self):
+        """The first class of a trusted library in the object's class hierarchy (so that
+        ``isinstance(handle, torch.nn.LSTM)`` holds), else ``RemoteObject``."""
+        for name in self._types:
+            found = _trusted_class(name)
+            if found is not None:
+                return found
+        return type(self)
+
+
+def _trusted_class(name):
+    """The class called ``name`` in an already imported trusted module, or None."""
+    if name.split(".")[0] not in TRUSTED_TYPE_MODULES:
+        return None
+    module_name = name
+    while module_name and module_name not in sys.modules:
+        module_name = module_name.rpartition(".")[0]
+    found = sys.modules.get(module_name)
+    for part in name[len(module_name) + 1:].split(".") if module_name else []:
+        found = getattr(found, part, None)
+    if not isinstance(found, type) or issubclass(found, sys.modules["torch"].Tensor):
+        return None
+    return found
+
+
+class RemoteCallable(RemoteObject):
+    """A function or class that lives on the other side."""
+
+    __slots__ = ()
+
+    def __call__(self, *args, **kwargs):
+        result, echoed = self._connection.request("call", self._id, list(args), kwargs)
+        if echoed is not None:
+            for original, copy in zip(args, echoed[0]):
+                write_back(original, copy)
+            for key, copy in echoed[1].items():
+                write_back(kwargs.get(key), copy)
+        return result
+
+
+def serve(path, namespace):
+    """Worker side: connect to the checks at ``path`` and answer them until they are done.
+
+    ``namespace`` (the notebook's globals) is object 0, what the checks call ``env``.
+    """
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(path)
+    connection = Connection(sock)
+    connection.export(namespace)
+    try:
+        connection.serve()
+    except PeerGone:
+        pass
+    finally:
+        sock.close()

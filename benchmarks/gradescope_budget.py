@@ -1,0 +1,96 @@
+"""Grade a lab's example submissions inside Gradescope's default budget, as its zip runs there.
+
+    python benchmarks/gradescope_budget.py [LAB]       (needs root and a cgroup memory controller)
+
+Builds LAB, then for each example submission lays out ``/autograder`` (the zip unpacked in
+``source/``, the notebook in ``submission/``) in a temporary folder and runs the zip's entry
+point, ``python -m rnnlab_engine.gradescope``, inside a control group with Gradescope's limits:
+768 MB of memory for everything in it (grader, checker, kernel) and half a CPU.  Prints the
+score, the wall time and the group's peak memory, and whether the group ran out of memory.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from autograder.build import build_lab
+from autograder.cli import write_examples
+
+MEMORY = 768 * 2**20
+CPU_PERIOD, CPU_QUOTA = 100_000, 50_000  # half a CPU
+
+
+class Budget:
+    """A cgroup (v1 or v2) with Gradescope's memory and CPU limits."""
+
+    def __init__(self):
+        name = f"rnnlab-budget-{os.getpid()}"
+        unified = Path("/sys/fs/cgroup/cgroup.controllers").exists()
+        if unified:
+            self.folders = [Path("/sys/fs/cgroup") / name]
+            self.folders[0].mkdir()
+            (self.folders[0] / "memory.max").write_text(str(MEMORY))
+            (self.folders[0] / "memory.swap.max").write_text("0")
+            (self.folders[0] / "cpu.max").write_text(f"{CPU_QUOTA} {CPU_PERIOD}")
+        else:
+            memory, cpu = Path("/sys/fs/cgroup/memory") / name, Path("/sys/fs/cgroup/cpu") / name
+            memory.mkdir()
+            cpu.mkdir()
+            (memory / "memory.limit_in_bytes").write_text(str(MEMORY))
+            (cpu / "cpu.cfs_period_us").write_text(str(CPU_PERIOD))
+            (cpu / "cpu.cfs_quota_us").write_text(str(CPU_QUOTA))
+            self.folders = [memory, cpu]
+        self.unified = unified
+
+    def run(self, command, **kwargs):
+        """Run ``command`` inside the group; returns the CompletedProcess."""
+        procs = [str(folder / "cgroup.procs") for folder in self.folders]
+        enter = "".join(f"echo $$ > {p}; " for p in procs)
+        return subprocess.run(["sh", "-c", enter + 'exec "$@"', "sh", *command], **kwargs)
+
+    def peak(self):
+        """The group's peak memory in bytes, and how often it hit the limit."""
+        folder = self.folders[0]
+        if self.unified:
+            events = dict(line.split() for line in (folder / "memory.events").read_text().splitlines())
+            return int((folder / "memory.peak").read_text()), int(events.get("oom_kill", 0))
+        return (int((folder / "memory.max_usage_in_bytes").read_text()),
+                int((folder / "memory.failcnt").read_text()))
+
+    def remove(self):
+        for folder in self.folders:
+            folder.rmdir()
+
+
+def main(lab="rnn_lstm_numpy"):
+    with tempfile.TemporaryDirectory(prefix="rnnlab-budget-") as work:
+        work = Path(work)
+        built = build_lab(lab, dist=work / "dist", refresh_template=False)
+        for submission in write_examples(lab, work / "dist"):
+            root = work / submission.stem / "autograder"
+            with zipfile.ZipFile(built.autograder_zip) as archive:
+                archive.extractall(root / "source")
+            (root / "submission").mkdir()
+            (root / "submission" / submission.name).write_bytes(submission.read_bytes())
+            budget = Budget()
+            try:
+                started = time.perf_counter()
+                budget.run([sys.executable, "-m", "rnnlab_engine.gradescope", "--root", str(root)],
+                           cwd=root / "source", check=True)
+                seconds = time.perf_counter() - started
+                peak, limit_hits = budget.peak()
+            finally:
+                budget.remove()
+            results = json.loads((root / "results" / "results.json").read_text())
+            print(f"{submission.name}: {results['score']:g} points in {seconds:.0f} s with half a CPU; "
+                  f"peak memory of grader + checker + kernel {peak / 2**20:.0f} MB of 768 "
+                  f"(times at the limit: {limit_hits})")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

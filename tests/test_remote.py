@@ -1,0 +1,164 @@
+"""The line between the checks and student code: plain data crosses, code never does."""
+
+import json
+import socket
+import struct
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.remote import MAX_MESSAGE, Connection, PeerGone, ProtocolError, RemoteCallable
+
+STUDENT_CODE = '''
+import collections
+import numpy as np
+import torch
+
+def double_in_place(x, factor=2):
+    x *= factor
+    return x.sum()
+
+def vocabulary():
+    return collections.defaultdict(lambda: 3, {"a": 0, 1: "b"}), {(1, 2): [None, ..., 2**70, float("nan")]}
+
+def calls_back(callback, x):
+    return callback(x) + 1
+
+def reach_into(function):
+    # a raw request, past the handle's own refusal of dunder names
+    return function._connection.request("getattr", function._id, "__globals__")
+
+def fails():
+    return {}["missing"]
+
+def custom():
+    class Box:
+        value = 7
+    return Box(), np.array([object()], dtype=object)
+
+class Model(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(3, 4)
+    def forward(self, x):
+        return self.lstm(x)[0]
+'''
+
+
+@pytest.fixture
+def env():
+    """The checks' view of a worker thread that serves STUDENT_CODE's globals."""
+    trusted_end, worker_end = socket.socketpair()
+    namespace = {}
+    exec(STUDENT_CODE, namespace)
+
+    def serve():
+        worker = Connection(worker_end)
+        worker.export(namespace)
+        worker.serve()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    connection = Connection(trusted_end, trusted=True)
+    yield RemoteCallable(connection, 0, ["builtins.dict"])
+    connection.close()
+    thread.join(5)
+
+
+def test_values_cross_as_copies_and_in_place_changes_come_back(env):
+    x = np.arange(4.0)
+    assert env["double_in_place"](x, factor=3) == 18.0
+    assert x.tolist() == [0.0, 3.0, 6.0, 9.0]  # the student's function changed the caller's array
+
+
+def test_containers_keep_their_types(env):
+    word_to_idx, other = env["vocabulary"]()
+    assert word_to_idx["unknown"] == 3 and word_to_idx[1] == "b"
+    values = other[(1, 2)]
+    assert values[:3] == [None, Ellipsis, 2**70] and np.isnan(values[3])
+
+
+def test_callbacks_run_on_the_calling_side(env):
+    seen = []
+
+    def callback(x):
+        seen.append(type(x))
+        return x * 10
+
+    assert env["calls_back"](callback, np.ones(2)).tolist() == [11.0, 11.0]
+    assert seen == [np.ndarray]
+
+
+def test_exceptions_keep_builtin_types_and_say_where(env):
+    with pytest.raises(KeyError, match="missing") as raised:
+        env["fails"]()
+    assert "in fails" in str(raised.value)
+
+
+def test_objects_stay_behind_as_handles(env):
+    box, objects = env["custom"]()
+    assert box.value == 7 and type(objects).__name__ == "RemoteObject"
+    model = env["Model"]()
+    assert isinstance(model, torch.nn.Module)
+    assert [type(m) for m in model.modules()][0] is not torch.nn.LSTM
+    assert [isinstance(m, torch.nn.LSTM) for m in model.modules()] == [False, True]
+    out = model(torch.ones(2, 1, 3))
+    assert isinstance(out, torch.Tensor) and out.shape == (2, 1, 4)
+
+
+def test_a_pickled_array_is_refused():
+    """Whatever the worker sends, the trusted side never unpickles: an object array is refused."""
+    trusted_end, worker_end = socket.socketpair()
+    header = json.dumps({"kind": "reply", "body": [{"$array": 0}, None],
+                         "buffers": [["|O", [1]]]}).encode()
+    payload = struct.pack(">Q", len(header)) + header + b"\x80\x04K\x01."
+    worker_end.sendall(struct.pack(">Q", len(payload)) + payload)
+    with pytest.raises(ProtocolError, match="dtype object"):
+        Connection(trusted_end, trusted=True).request("call", 0, [], {})
+
+
+def test_an_oversized_message_is_refused_unread():
+    trusted_end, worker_end = socket.socketpair()
+    worker_end.sendall(struct.pack(">Q", MAX_MESSAGE + 1))
+    with pytest.raises(PeerGone, match="over the limit"):
+        Connection(trusted_end, trusted=True).request("len", 0)
+
+
+def test_errors_of_the_trusted_side_carry_no_traceback(env):
+    """The reference solution's source must not reach the student through an error message."""
+    def reference(x):
+        raise ValueError("bad input")
+
+    with pytest.raises(ValueError) as raised:  # crossed to the student's code and back
+        env["calls_back"](reference, 1)
+    assert "bad input" in str(raised.value) and "def reference" not in str(raised.value)
+    assert "test_remote.py" not in str(raised.value)
+
+
+def test_worker_process_death_is_peer_gone(tmp_path):
+    path = str(tmp_path / "s")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(path)
+    listener.listen(1)
+    code = f"import os, sys; sys.path.insert(0, {sys.path[0]!r})\nfrom autograder.remote import serve\n" \
+           f"def die(): os._exit(3)\nserve({path!r}, globals())"
+    worker = subprocess.Popen([sys.executable, "-c", code])
+    sock, _ = listener.accept()
+    with pytest.raises(PeerGone):
+        RemoteCallable(Connection(sock, trusted=True), 0, [])["die"]()
+    assert worker.wait(10) == 3
+
+
+def test_student_code_cannot_reach_into_the_checks_objects(env):
+    """A handle on a reference function may be called, never opened up: its attributes lead
+    to its code and to everything in the checker (``__globals__``, ``__builtins__``)."""
+    def reference(x):
+        return x
+
+    assert env["calls_back"](reference, 1) == 2
+    with pytest.raises(PermissionError, match="'getattr' is not allowed"):
+        env["reach_into"](reference)

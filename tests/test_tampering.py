@@ -1,0 +1,103 @@
+"""Student code that attacks the grading: every verdict comes from a process it cannot reach."""
+
+import json
+
+import pytest
+from test_grading import notebook_with, report_through_feedback, reported
+
+from autograder.cli import main
+from autograder.grading import grade_submission
+from autograder.kernel import sandbox
+from autograder.labs import ROOT
+from autograder.variants import buggy_notebook, catalogue
+
+BUGGY = "bptt_without_dh_next"  # loses q5 (4 points) and nothing else: 24/28
+
+PATCHES = """\
+import builtins, sys
+import numpy as np, numpy.testing, otter
+np.allclose = np.isclose = np.array_equal = lambda *args, **kwargs: True
+np.testing.assert_allclose = lambda *args, **kwargs: None
+otter.Notebook.check = lambda *args, **kwargs: None
+for name in ("rnnlab_checks.gradients", "rnnlab_checks.arrays", "otter.test_files.exception_test"):
+    try:
+        module = __import__(name, fromlist=["_"])
+    except ImportError:
+        continue
+    for attribute in dir(module):
+        if attribute.startswith("check") or attribute == "find_gradient_mismatch":
+            setattr(module, attribute, lambda *args, **kwargs: None)
+_real_print = builtins.print
+def _forging_print(*args, **kwargs):
+    _real_print('{"score": 28, "tests": [{"name": "q5", "score": 4, "max_score": 4}]}')
+    _real_print(*args, **kwargs)
+builtins.print = _forging_print
+"""
+
+
+@pytest.fixture(scope="module")
+def buggy(built, tmp_path_factory):
+    variant = next(v for v in catalogue("rnn_lstm_numpy") if v.name == BUGGY)
+    path = tmp_path_factory.mktemp("buggy") / "buggy.ipynb"
+    import nbformat
+    nbformat.write(buggy_notebook(built.autograder_zip.parent / "otter" / "autograder" / "rnn_lstm_numpy.ipynb",
+                                  variant), path)
+    return path
+
+
+def test_monkeypatching_checks_changes_no_verdict(built, buggy, tmp_path):
+    """numpy's comparisons, otter's checker, rnnlab's checks and print, all patched: the
+    checks run in another process, so the buggy backward still loses q5 and only q5."""
+    path = notebook_with(buggy, tmp_path, "patcher", [PATCHES])
+    result = grade_submission(built.autograder_zip, path)
+    assert {q.name: q.score for q in result.questions}["q5"] == 0
+    assert result.score == 24
+
+
+def test_forged_results_are_ignored(built, buggy, tmp_path):
+    out = tmp_path / "out"
+    forged = json.dumps({"score": 28, "tests": []})
+    cell = (f"import os\nprint({forged!r})\n_targets = ['results.json', '../results.json',\n"
+            f"    {str(out / 'patcher' / 'results.json')!r}, '/autograder/results/results.json']\n"
+            "for _target in _targets:\n"
+            "    try:\n"
+            "        os.makedirs(os.path.dirname(os.path.abspath(_target)), exist_ok=True)\n"
+            f"        open(_target, 'w').write({forged!r})\n"
+            "    except OSError:\n"
+            "        pass\n")
+    path = notebook_with(buggy, tmp_path, "patcher", [cell])
+    assert main(["grade", "rnn_lstm_numpy", str(path), "--out", str(out)]) == 0
+    written = json.loads((out / "patcher" / "results.json").read_text())
+    assert written["score"] == 24 and written["tests"][4]["score"] == 0
+
+
+def test_student_code_cannot_read_tests_reference_or_solutions(built, solution_notebook, tmp_path):
+    isolation = sandbox()
+    if not (isolation.separate_user or isolation.mounts):
+        pytest.skip("this machine allows neither a separate user nor a mount namespace")
+    zip_folder = built.autograder_zip.parent
+    probe = (
+        "import glob, os\n"
+        "_found = []\n"
+        f"for _pattern in ['/tmp/rnnlab-*/**', '/proc/*/cwd/**/*.py', {str(ROOT / 'solutions')!r} + '/**',\n"
+        f"                 {str(ROOT / 'assignments')!r} + '/**', {str(zip_folder)!r} + '/**']:\n"
+        "    for _path in glob.glob(_pattern, recursive=True):\n"
+        "        if os.path.isfile(_path) and (os.sep + 'tests' + os.sep in _path or 'rnnlab_reference' in _path\n"
+        "                                      or _path.endswith('.zip') or 'solutions' in _path):\n"
+        "            try:\n"
+        "                open(_path, 'rb').read(1)\n"
+        "                _found.append(_path)\n"
+        "            except OSError:\n"
+        "                pass\n"
+        "for _module in ['rnnlab_reference.rnn_lstm_numpy', 'solutions.rnn_lstm_numpy']:\n"
+        "    try:\n"
+        "        __import__(_module)\n"
+        "        _found.append(_module)\n"
+        "    except Exception:\n"
+        "        pass\n"
+        "_found = sorted(_found)\n" + report_through_feedback("_found"))
+    path = notebook_with(solution_notebook, tmp_path, "snoop", [probe])
+    result = grade_submission(built.autograder_zip, path)
+    assert reported(result) == []
+    assert result.score == 26  # only q1, which the probe replaced, is lost
+    assert result.isolation["separate_user"] or result.isolation["private_files_hidden"]

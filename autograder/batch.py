@@ -98,7 +98,9 @@ def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, **limits)
     pending = [s for s in submissions if s.id not in results]
     bar = tqdm(total=len(submissions), initial=len(results), disable=not progress, unit="submission")
     pool = ThreadPoolExecutor(max(1, jobs))
-    with grading.unpacked(autograder_zip) as autograder, _finally(pool, bar):
+    # No submission may see the others or the grades.
+    others = [out] + sorted({s.path.parent for s in submissions}) + [s.path for s in submissions]
+    with grading.unpacked(autograder_zip, hidden=others) as autograder, _finally(pool, bar):
         futures = {pool.submit(grade_one, autograder, s, fingerprints[s.id], **limits): s for s in pending}
         for future in as_completed(futures):
             result = future.result()

@@ -156,6 +156,8 @@ chmod 700 /autograder/source /autograder/results 2>/dev/null
 # The kernel's user must reach the Python that setup.sh installed under /root.
 chmod 711 /root
 cd /autograder/source && python -m rnnlab_engine.gradescope
+# Whatever happened above, Gradescope gets a result.
+[ -s /autograder/results/results.json ] || echo '{"score": 0, "tests": [], "output": "The grader stopped before writing a result; ask your course staff to grade this submission again."}' > /autograder/results/results.json
 """
 
 

@@ -12,16 +12,27 @@ data.  Only the grader reads what it prints.
 import json
 import os
 import queue
+import resource
 import socket
 import sys
 from pathlib import Path
 
 from .remote import Connection, PeerGone, RemoteCallable
 
+# The checker runs only trusted code, but student code decides some of its inputs (the sizes
+# of the arrays it returns, the arguments of the reference functions it calls back): an
+# address-space cap turns a runaway into a MemoryError, not a machine out of memory.
+# (With torch imported the checker maps about 0.7 GB.)
+CHECKER_ADDRESS_SPACE = 3 * 2**30
+
 
 def main():
-    protocol = sys.stdout
-    sys.stdout = sys.stderr  # nothing a check prints may mix with the verdicts
+    resource.setrlimit(resource.RLIMIT_AS, (CHECKER_ADDRESS_SPACE, CHECKER_ADDRESS_SPACE))
+    # The verdicts go out on a descriptor of their own: nothing printed, from Python or C,
+    # may mix with them.
+    protocol = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     source = Path.cwd()
     sys.path[:0] = [str(source / "files"), str(source)]  # rnnlab_checks, rnnlab_reference
     from otter.test_files import ExceptionTestFile
@@ -42,7 +53,7 @@ def main():
             continue
         finally:
             listener.close()
-        sock.settimeout(None)
+        sock.settimeout(command["wait"])  # the kernel's side answers within the question's limit
         test_file = ExceptionTestFile.from_file(str(source / "tests" / f"{command['question']}.py"))
         _send(protocol, run_tests(test_file, Connection(sock, trusted=True)))
 
@@ -74,6 +85,8 @@ def _send(stream, message):
     stream.flush()
 
 
+
+
 class CheckerProcess:
     """The grader's handle on a running checker: send a command, read a line, with timeouts."""
 
@@ -91,7 +104,10 @@ class CheckerProcess:
 
     def _read(self):
         for line in self.process.stdout:
-            self.lines.put(json.loads(line))
+            try:
+                self.lines.put(json.loads(line))
+            except ValueError:
+                continue
         self.lines.put(None)
 
     def send(self, command):

@@ -12,7 +12,9 @@ import json
 import os
 from pathlib import Path
 
-from .grading import Autograder
+# On Gradescope the container's 768 MB hold the grader and the checker too: the kernel
+# gets what is left (the reference's kernel peaks at about 430 MB).
+KERNEL_MEMORY = 560 * 2**20
 
 
 def main(argv=None):
@@ -22,7 +24,10 @@ def main(argv=None):
     results = root / "results"
     results.mkdir(exist_ok=True)
     try:
-        result = Autograder(root / "source", hidden=[results]).grade(root / "submission")
+        from .grading import Autograder
+
+        result = Autograder(root / "source", hidden=[results]).grade(root / "submission",
+                                                                    memory_limit=KERNEL_MEMORY)
         payload = result.to_gradescope()
     except Exception as error:  # a bug of ours still gets a written result
         payload = {"score": 0, "tests": [], "output": (

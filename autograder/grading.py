@@ -57,6 +57,7 @@ __import__("sys").modules["rnnlab_remote"].serve({path!r}, __import__("sys").mod
 """
 # How long the checker may take to start listening, and to report after the kernel is done.
 CHECKER_WAIT = 60
+REPORT_WAIT = 10
 
 
 # What the zip carries for the checker alone (older zips kept the reference in ``files/``).
@@ -142,14 +143,16 @@ def grade_submission(autograder_zip, submission, **limits):
 
 
 @contextmanager
-def unpacked(autograder_zip):
+def unpacked(autograder_zip, hidden=()):
     """The zip unpacked into a folder only the grader may read, for as long as the context
-    lasts: one ``Autograder`` for any number of submissions."""
+    lasts: one ``Autograder`` for any number of submissions.  ``hidden``: more paths that
+    student code must not see (the other submissions, the reports)."""
     with tempfile.TemporaryDirectory(prefix="rnnlab-autograder-") as folder:
         source = Path(folder) / "source"
         with zipfile.ZipFile(autograder_zip) as archive:
             archive.extractall(source)
-        yield Autograder(source, hidden=[Path(folder), Path(autograder_zip).resolve().parent])
+        zip_path = Path(autograder_zip).resolve()
+        yield Autograder(source, hidden=[Path(folder), zip_path, zip_path.parent, *map(Path, hidden)])
 
 
 @dataclass
@@ -189,8 +192,7 @@ class Autograder:
                     [f"Not graded: {error}"])
             else:
                 install_support_files(self.source, folder)
-                hidden = [p for p in [self.source, *self.hidden, *_installation_private_paths()]
-                          if p.is_dir() and p not in folder.parents]
+                hidden = [p for p in [self.source, *self.hidden, *_installation_private_paths()] if p.exists()]
                 grader = _Run(self.source, folder, memory_limit, deadline, cell_time_limit,
                               question_time_limit, hidden)
                 result = grader.grade(notebook, questions)
@@ -214,7 +216,11 @@ def unpack_questions(autograder_zip):
 def load_submission(path, submission_dir):
     """Copy the submission's notebook (and a zip's other files) into ``submission_dir``."""
     if path.is_dir():  # a folder of files, as Gradescope's export has one per submission
-        shutil.copytree(path, submission_dir)
+        shutil.copytree(path, submission_dir, symlinks=True)  # a link is copied as a link, never followed
+        links = [p.relative_to(submission_dir) for p in submission_dir.rglob("*") if p.is_symlink()]
+        if links:
+            raise SubmissionError(f"{path.name} holds symbolic links ({', '.join(map(str, links[:3]))}); "
+                                  "submit the files themselves.")
         return _only_notebook(submission_dir, path.name)
     submission_dir.mkdir(parents=True)
     if not path.is_file():
@@ -368,14 +374,16 @@ class _Run:
         if self.checker is None:
             self.checker = CheckerProcess(self.source)
         path = self.kernel.socket_path(name)
-        listening = self.checker.send({"question": name, "socket": path, "wait": CHECKER_WAIT}) and \
+        listening = self.checker.send({"question": name, "socket": path, "wait": limit}) and \
             self.checker.receive(CHECKER_WAIT)
         if not listening or "listening" not in listening:
             self._stop_checker()
             return QuestionResult(name, 0.0, points, "error", f"The checks of {name} could not start.")
         outcome = self.kernel.run(SERVE_CELL.format(path=path), limit)
         finished = outcome.status in ("ok", "error")
-        report = self.checker.receive(CHECKER_WAIT if finished else 5)
+        # The checker writes its verdict as soon as it lets the kernel go; when the kernel's
+        # side failed (or never connected) there is little or nothing to wait for.
+        report = self.checker.receive(REPORT_WAIT if outcome.status == "ok" else 1)
         if not finished or report is None or report.get("gone") or report.get("error"):
             self._stop_checker()  # it may still be waiting for a kernel that is gone
         cases = report.get("cases", []) if report else []

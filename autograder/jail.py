@@ -54,10 +54,13 @@ def keep_reachable(paths, scratch):
 
 
 def hide(paths):
-    """Cover each existing path with an empty tmpfs that no one may enter."""
+    """Cover each existing folder with an empty tmpfs that no one may enter, and each file
+    with an empty one."""
     for path in paths:
         if Path(path).is_dir():
             _mount("-t", "tmpfs", "-o", "mode=000,size=4k", "rnnlab-hidden", str(path))
+        elif Path(path).is_file():
+            _mount("--bind", "/dev/null", str(path))
 
 
 def _mount(*arguments):

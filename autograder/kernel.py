@@ -102,7 +102,13 @@ class Sandbox:
         return "--net" in self.unshare
 
     def command(self, uid, hidden, reachable):
-        """The prefix that starts a kernel command in this sandbox."""
+        """The prefix that starts a kernel command in this sandbox.  A hidden folder that
+        holds something the kernel needs (Python, its own folder) is left in view: hide
+        the private files inside it instead."""
+        hidden = [p for p in map(os.path.realpath, hidden)
+                  if not any(_within(r, p) for r in reachable)]
+        hidden = [p for p in dict.fromkeys(hidden)  # what a hidden folder covers needs no mount
+                  if not any(q != p and _within(p, q) for q in hidden)]
         if not self.unshare and not self.separate_user:
             return []
         jail = [sys.executable, str(Path(__file__).with_name("jail.py"))]
@@ -113,6 +119,10 @@ class Sandbox:
         if not self.mounts and not self.separate_user:
             return list(self.unshare)
         return list(self.unshare) + jail + ["--"]
+
+
+def _within(path, folder):
+    return os.path.commonpath([os.path.realpath(path), folder]) == folder
 
 
 def python_paths():
@@ -159,8 +169,8 @@ class _IsolatedKernelManager(AsyncKernelManager):
 
     def write_connection_file(self, **kwargs):
         result = super().write_connection_file(**kwargs)
-        if self.kernel_user is not None:
-            os.chown(self.connection_file, self.kernel_user, self.kernel_user)
+        if self.kernel_user is not None:  # written by us into a folder only root may change
+            os.chown(self.connection_file, self.kernel_user, self.kernel_user, follow_symlinks=False)
         return result
 
     def format_kernel_cmd(self, extra_arguments=None):
@@ -216,24 +226,33 @@ class LimitedKernel:
         self.tasks_capped = False
         self._tasks = None
         self._sockets = None
+        self._owned = False
         self._over_memory = threading.Event()
         self._stop = threading.Event()
 
     def start(self):
         """Start a fresh kernel (and its memory watchdog)."""
+        # Ours: the connection file and the checker's sockets, in a folder the kernel's user
+        # may pass through but not change.  The kernel's: a folder for its own sockets.
         self._sockets = tempfile.mkdtemp(prefix="rnnlab-kernel-")
+        os.chmod(self._sockets, 0o711)
+        kernel_sockets = os.path.join(self._sockets, "kernel")
+        os.mkdir(kernel_sockets, 0o700)
         if self.user is not None:
-            for path in [self._sockets, self.cwd]:
-                _chown_tree(path, self.user)
+            os.chown(kernel_sockets, self.user, self.user)
+            if not self._owned:  # once, before any student code runs: later the tree is theirs
+                _chown_tree(self.cwd, self.user)
+                os.chmod(self.cwd, 0o700)
+        self._owned = True
         self.client = _CappedClient(nbformat.v4.new_notebook(), kernel_name="python3",
                                     allow_errors=True, interrupt_on_timeout=False,
                                     kernel_manager_class=_IsolatedKernelManager,
                                     resources={"metadata": {"path": self.cwd}})
         self.client.km = self.client.create_kernel_manager()
-        self.client.km.jail = self.sandbox.command(self.user, self.hidden, python_paths())
+        self.client.km.jail = self.sandbox.command(self.user, self.hidden, python_paths() + [self.cwd])
         self.client.km.kernel_user = self.user
         self.client.km.transport = "ipc"
-        self.client.km.ip = os.path.join(self._sockets, "kernel")
+        self.client.km.ip = os.path.join(kernel_sockets, "kernel")
         self.client.km.connection_file = os.path.join(self._sockets, "kernel.json")
         self.client.start_new_kernel(cwd=self.cwd, env=_kernel_environment(self.cwd), stderr=subprocess.DEVNULL)
         self._tasks = TaskLimit()
@@ -325,18 +344,23 @@ class LimitedKernel:
 
 
 def _kernel_environment(home):
-    """One thread per numerical library: the same results on every machine, and no
+    """Only what a notebook needs of the grader's environment (nothing of its secrets).
+
+    One thread per numerical library: the same results on every machine, and no
     oversubscription when submissions are graded side by side (Gradescope gives half a vCPU).
     The submission's folder is the kernel's home, where its user may write."""
-    return {**os.environ, **{name: "1" for name in THREAD_VARIABLES}, "HOME": home,
+    kept = {name: value for name, value in os.environ.items()
+            if name in ("PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "MPLBACKEND")
+            or name.startswith(("LC_", "RNNLAB_"))}
+    return {**kept, **{name: "1" for name in THREAD_VARIABLES}, "HOME": home,
             "MPLCONFIGDIR": os.path.join(home, ".matplotlib"), "IPYTHONDIR": os.path.join(home, ".ipython")}
 
 
 def _chown_tree(path, user):
-    os.chown(path, user, user)
-    for folder, names, files in os.walk(path):
+    os.chown(path, user, user, follow_symlinks=False)
+    for folder, names, files, descriptor in os.fwalk(path, follow_symlinks=False):
         for name in names + files:
-            os.chown(os.path.join(folder, name), user, user, follow_symlinks=False)
+            os.chown(name, user, user, dir_fd=descriptor, follow_symlinks=False)
 
 
 def _stdout(cell):

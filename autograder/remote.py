@@ -13,6 +13,7 @@ This module imports only the standard library and NumPy, so the grader can also 
 source inside the student's kernel.
 """
 
+import base64
 import builtins
 import functools
 import json
@@ -25,14 +26,12 @@ import numpy as np
 
 # No legitimate argument or result of a lab comes near this; a bigger message is refused.
 MAX_MESSAGE = 128 * 2**20
+MAX_OBJECTS = 1_000_000
 ARRAY_KINDS = "biufcUS"
 # Exceptions that keep their type across the line, so ``except KeyError`` works on a handle.
 PORTABLE_EXCEPTIONS = {name for name in dir(builtins)
                        if isinstance(getattr(builtins, name), type)
-                       and issubclass(getattr(builtins, name), Exception)}
-# Handles may pass ``isinstance`` as classes of these modules (e.g. ``torch.nn.LSTM``);
-# never as arrays or tensors, which always cross by value.
-TRUSTED_TYPE_MODULES = ("torch",)
+                       and issubclass(getattr(builtins, name), Exception)} - {"StopIteration", "StopAsyncIteration"}
 _HEADER = struct.Struct(">Q")
 _THIS_FILE = globals().get("__file__", "rnnlab_remote")
 
@@ -53,9 +52,9 @@ class Connection:
     """One end of a connected stream socket.
 
     ``trusted`` marks the checks' end: after a call it makes, the other side sends the
-    arguments back and in-place changes are copied into its objects (a student function may
-    modify the arrays it was given); and its errors cross without a traceback, which would
-    show the reference solution's source.
+    arguments back as the call left them (see ``RemoteCallable``); the other side may only
+    call and iterate the objects it hands out; and its errors cross without a traceback,
+    which would show the reference solution's source.
     """
 
     def __init__(self, sock, trusted=False):
@@ -74,7 +73,7 @@ class Connection:
             if header["kind"] == "request":
                 self._answer(header, body)
             elif header["kind"] == "reply":
-                return self._reply_value(header, body)
+                return self._reply_value(op, header, body)
             elif header["kind"] == "close":
                 raise PeerGone("the other side closed the connection")
             else:
@@ -94,7 +93,7 @@ class Connection:
         """Tell the other side to stop serving, then close the socket."""
         try:
             self._send({"kind": "close"}, ())
-        except OSError:
+        except PeerGone:
             pass
         self.sock.close()
 
@@ -111,8 +110,10 @@ class Connection:
         except (Exception, SystemExit) as error:
             self._send({"kind": "reply", "error": _describe(error, with_traceback=not self.trusted)}, ())
 
-    def _reply_value(self, header, body):
+    def _reply_value(self, op, header, body):
         if "error" in header:
+            if op == "next" and header["error"].get("type") == "StopIteration":
+                raise StopIteration  # the end of an iteration; anywhere else it would end a loop silently
             raise _rebuild(header["error"])
         return body  # [result, the arguments after a call (or None)]
 
@@ -135,7 +136,10 @@ class Connection:
         if total > MAX_MESSAGE:
             raise ProtocolError(f"a message of {total / 2**20:.0f} MB is over the limit of "
                                 f"{MAX_MESSAGE // 2**20} MB")
-        self.sock.sendall(b"".join([_HEADER.pack(total)] + parts))
+        try:
+            self.sock.sendall(b"".join([_HEADER.pack(total)] + parts))
+        except OSError as error:
+            raise PeerGone(f"the connection broke ({error})") from None
 
     def _receive(self):
         (total,) = _HEADER.unpack(self._exactly(_HEADER.size))
@@ -161,7 +165,10 @@ class Connection:
         data = bytearray(size)  # writable, so the arrays read from it need no copy
         view, done = memoryview(data), 0
         while done < size:
-            received = self.sock.recv_into(view[done:], min(size - done, 1 << 20))
+            try:
+                received = self.sock.recv_into(view[done:], min(size - done, 1 << 20))
+            except OSError as error:  # a timeout, or a reset
+                raise PeerGone(f"the other side did not answer ({error})") from None
             if not received:
                 raise PeerGone("the other side closed the connection")
             done += received
@@ -211,8 +218,7 @@ class _Encoder:
             array = value.detach().cpu()
             if array.dtype == torch.bfloat16:
                 array = array.float()
-            return {"$tensor": self._buffer(array.numpy()), "grad": bool(value.requires_grad),
-                    "dtype": str(value.dtype)}
+            return {"$tensor": self._buffer(array.numpy()), "dtype": str(value.dtype)}
         if isinstance(value, list):
             if _same_shaped_arrays(value):  # a sequence of hidden states travels as one buffer
                 return {"$arrays": self._buffer(np.stack(value))}
@@ -227,6 +233,8 @@ class _Encoder:
             return encoded
         if isinstance(value, (set, frozenset)):
             return {"$set": [self.encode(v) for v in value]}
+        if isinstance(value, bytes):
+            return {"$bytes": base64.b64encode(value).decode()}
         if isinstance(value, slice):
             return {"$slice": [self.encode(value.start), self.encode(value.stop), self.encode(value.step)]}
         if isinstance(value, complex):
@@ -256,9 +264,12 @@ def _same_shaped_arrays(values):
 
 class _Decoder:
     def __init__(self, connection, buffers):
-        self.connection, self.buffers = connection, buffers
+        self.connection, self.buffers, self.objects = connection, buffers, 0
 
     def decode(self, value):
+        self.objects += 1
+        if self.objects > MAX_OBJECTS:
+            raise ProtocolError(f"a message of more than {MAX_OBJECTS:,} objects")
         if value is None or type(value) in (bool, int, float, str):
             return value
         if isinstance(value, list):
@@ -269,7 +280,15 @@ class _Decoder:
         if tag == "$array":
             return self.buffers[value[tag]]
         if tag == "$arrays":
-            return list(self.buffers[value[tag]])
+            stacked = self.buffers[value[tag]]
+            if not stacked.ndim:
+                raise ProtocolError("a list of arrays that is not one")
+            self.objects += len(stacked)
+            if self.objects > MAX_OBJECTS:
+                raise ProtocolError(f"a message of more than {MAX_OBJECTS:,} objects")
+            return list(stacked)
+        if tag == "$bytes":
+            return base64.b64decode(value[tag])
         if tag == "$scalar":
             return self.buffers[value[tag]][()]
         if tag == "$tensor":
@@ -279,7 +298,7 @@ class _Decoder:
             if not isinstance(dtype, torch.dtype):
                 raise ProtocolError(f"unknown tensor dtype {value['dtype']!r}")
             tensor = tensor.to(dtype)
-            return tensor.requires_grad_() if value["grad"] and tensor.is_floating_point() else tensor
+            return tensor  # data only: autograd does not cross the line
         if tag == "$tuple":
             return tuple(self.decode(v) for v in value[tag])
         if tag == "$dict":
@@ -315,13 +334,14 @@ class _Decoder:
 
 
 class _Constant:
-    """A ``defaultdict`` factory that returns one value (what came across for a missing key)."""
+    """A ``defaultdict`` factory that returns a copy of what came across for a missing key."""
 
     def __init__(self, value):
         self.value = value
 
     def __call__(self):
-        return self.value
+        import copy
+        return copy.deepcopy(self.value)
 
 
 def _describe(error, with_traceback):
@@ -375,47 +395,6 @@ _OPERATIONS = {
 _TRUSTED_SIDE_OPERATIONS = {"call", "getitem", "len", "iter", "next", "contains", "bool"}
 
 
-def write_back(original, echoed):
-    """Copy the changes a call made to its (copied) arguments into the caller's objects."""
-    if isinstance(original, RemoteObject) or original is echoed:
-        return
-    if isinstance(original, np.ndarray) and isinstance(echoed, np.ndarray):
-        if original.shape == echoed.shape and original.flags.writeable and not np.array_equal(
-                original, echoed, equal_nan=original.dtype.kind in "fc"):
-            np.copyto(original, echoed, casting="unsafe")
-    elif isinstance(original, list) and isinstance(echoed, list):
-        if len(original) == len(echoed):
-            for k, (a, b) in enumerate(zip(original, echoed)):
-                if _is_value(a) and a != b:
-                    original[k] = b
-                else:
-                    write_back(a, b)
-        else:
-            original[:] = echoed
-    elif isinstance(original, tuple) and isinstance(echoed, tuple) and len(original) == len(echoed):
-        for a, b in zip(original, echoed):
-            write_back(a, b)
-    elif isinstance(original, dict) and isinstance(echoed, dict):
-        for key in list(original):
-            if key not in echoed:
-                del original[key]
-        for key, value in echoed.items():
-            if key in original and not _is_value(original[key]):
-                write_back(original[key], value)
-            else:
-                original[key] = value
-    else:
-        torch = sys.modules.get("torch")
-        if (torch is not None and isinstance(original, torch.Tensor) and isinstance(echoed, torch.Tensor)
-                and original.shape == echoed.shape and not torch.equal(original.detach(), echoed.detach())):
-            with torch.no_grad():
-                original.copy_(echoed)
-
-
-def _is_value(value):
-    return value is None or isinstance(value, (bool, int, float, str, complex, np.generic))
-
-
 class RemoteObject:
     """An object that lives on the other side; every use of it is a request there."""
 
@@ -466,42 +445,47 @@ class RemoteObject:
 
     @property
     def __class__(self):
-        """The first class of a trusted library in the object's class hierarchy (so that
-        ``isinstance(handle, torch.nn.LSTM)`` holds), else ``RemoteObject``."""
+        """The torch module class the object is (so that ``isinstance(handle, torch.nn.LSTM)``
+        holds), else ``RemoteObject``: handles never pass for data, which crosses by value."""
         for name in self._types:
-            found = _trusted_class(name)
+            found = _torch_module_class(name)
             if found is not None:
                 return found
         return type(self)
 
 
-def _trusted_class(name):
-    """The class called ``name`` in an already imported trusted module, or None."""
-    if name.split(".")[0] not in TRUSTED_TYPE_MODULES:
+def _torch_module_class(name):
+    """The ``torch.nn.Module`` subclass called ``name`` (``module.Class``) in a torch module
+    that is already imported, or None; nothing is imported or looked up beyond that."""
+    module_name, _, class_name = str(name).rpartition(".")
+    torch = sys.modules.get("torch")
+    module = sys.modules.get(module_name)
+    if torch is None or module is None or module_name.split(".")[0] != "torch" or "__" in name:
         return None
-    module_name = name
-    while module_name and module_name not in sys.modules:
-        module_name = module_name.rpartition(".")[0]
-    found = sys.modules.get(module_name)
-    for part in name[len(module_name) + 1:].split(".") if module_name else []:
-        found = getattr(found, part, None)
-    if not isinstance(found, type) or issubclass(found, sys.modules["torch"].Tensor):
-        return None
-    return found
+    found = vars(module).get(class_name)
+    if isinstance(found, type) and issubclass(found, torch.nn.Module):
+        return found
+    return None
 
 
 class RemoteCallable(RemoteObject):
-    """A function or class that lives on the other side."""
+    """A function or class that lives on the other side.
 
-    __slots__ = ()
+    A call hands the other side copies: what it does to them never reaches this side's
+    objects.  From the trusted side, ``arguments_after_call`` holds the copies as the last
+    call left them (positional, keyword), for the checks that ask whether a function
+    modifies its inputs.
+    """
+
+    __slots__ = ("arguments_after_call",)
+
+    def __init__(self, connection, object_id, type_names):
+        super().__init__(connection, object_id, type_names)
+        object.__setattr__(self, "arguments_after_call", None)
 
     def __call__(self, *args, **kwargs):
         result, echoed = self._connection.request("call", self._id, list(args), kwargs)
-        if echoed is not None:
-            for original, copy in zip(args, echoed[0]):
-                write_back(original, copy)
-            for key, copy in echoed[1].items():
-                write_back(kwargs.get(key), copy)
+        object.__setattr__(self, "arguments_after_call", (tuple(echoed[0]), echoed[1]) if echoed else None)
         return result
 
 

@@ -32,6 +32,18 @@ def reach_into(function):
     # a raw request, past the handle's own refusal of dunder names
     return function._connection.request("getattr", function._id, "__globals__")
 
+def leaks_stop_iteration():
+    raise StopIteration
+
+def spoofing():
+    class Fake:
+        pass
+    Fake.__module__, Fake.__qualname__ = "torch", "Tensor"
+    class FakeList:
+        pass
+    FakeList.__module__, FakeList.__qualname__ = "builtins", "list"
+    return Fake(), FakeList()
+
 def fails():
     return {}["missing"]
 
@@ -69,10 +81,15 @@ def env():
     thread.join(5)
 
 
-def test_values_cross_as_copies_and_in_place_changes_come_back(env):
+def test_values_cross_as_copies_and_in_place_changes_are_seen_not_applied(env):
+    """Student code cannot change the checks' own arrays (to make a later expectation
+    trivial); a check that asks whether a function modifies its inputs sees the copies."""
     x = np.arange(4.0)
-    assert env["double_in_place"](x, factor=3) == 18.0
-    assert x.tolist() == [0.0, 3.0, 6.0, 9.0]  # the student's function changed the caller's array
+    function = env["double_in_place"]
+    assert function(x, factor=3) == 18.0
+    assert x.tolist() == [0.0, 1.0, 2.0, 3.0]
+    args, kwargs = function.arguments_after_call
+    assert args[0].tolist() == [0.0, 3.0, 6.0, 9.0] and kwargs == {"factor": 3}
 
 
 def test_containers_keep_their_types(env):
@@ -162,3 +179,27 @@ def test_student_code_cannot_reach_into_the_checks_objects(env):
     assert env["calls_back"](reference, 1) == 2
     with pytest.raises(PermissionError, match="'getattr' is not allowed"):
         env["reach_into"](reference)
+
+
+def test_stop_iteration_ends_only_iterations(env):
+    """``all(map(student_function, ...))`` must not read a StopIteration as 'all passed'."""
+    with pytest.raises(Exception) as raised:
+        env["leaks_stop_iteration"]()
+    assert not isinstance(raised.value, StopIteration) and "StopIteration" in str(raised.value)
+    assert list(iter(env["vocabulary"]()[0])) == ["a", 1]
+
+
+def test_handles_cannot_pass_for_data(env):
+    tensor_like, list_like = env["spoofing"]()
+    assert not isinstance(tensor_like, torch.Tensor) and not isinstance(list_like, list)
+
+
+def test_a_message_of_too_many_objects_is_refused():
+    """A few bytes must not make the trusted side build millions of objects."""
+    trusted_end, worker_end = socket.socketpair()
+    header = json.dumps({"kind": "reply", "body": [{"$arrays": 0}, None],
+                         "buffers": [["<f8", [3_000_000, 0]]]}).encode()
+    payload = struct.pack(">Q", len(header)) + header
+    worker_end.sendall(struct.pack(">Q", len(payload)) + payload)
+    with pytest.raises(ProtocolError, match="objects"):
+        Connection(trusted_end, trusted=True).request("call", 0, [], {})

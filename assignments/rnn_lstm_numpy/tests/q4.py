@@ -12,7 +12,7 @@ def test_forward_shapes_and_probabilities(init_rnn, forward_pass):
     check_callable("forward_pass", forward_pass)
     params = init_rnn(50, 4)
     names = ["U", "V", "W", "b_hidden", "b_out"]
-    if params is None or len(params) != 5:
+    if not is_sequence(params) or len(params) != 5:
         raise CheckFailure("init_rnn should return the 5 arrays (U, V, W, b_hidden, b_out).")
     for name, p, shape in zip(names, params, rnn_shapes(50, 4)):
         check_shape(f"init_rnn(50, 4): {name}", p, shape)

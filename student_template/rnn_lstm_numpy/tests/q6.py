@@ -9,16 +9,17 @@ points = 3
 def test_clip_gradient_norm(clip_gradient_norm):
     import numpy as np
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.arrays import check_callable, check_close
+    from rnnlab_checks.arrays import arguments_after, check_callable, check_close, is_sequence
     check_callable('clip_gradient_norm', clip_gradient_norm)
     rng = np.random.default_rng(7)
     grads = (rng.normal(size=(3, 4)), rng.normal(size=(3, 1)))
     kept = [g.copy() for g in grads]
     norm = np.sqrt(sum((np.sum(g ** 2) for g in grads)))
     clipped = clip_gradient_norm(grads, max_norm=0.25)
-    if any((not np.array_equal(g, before) for g, before in zip(grads, kept))):
+    grads_after = arguments_after(clip_gradient_norm, (grads,))[0]
+    if any((not np.array_equal(g, before) for g, before in zip(grads_after, kept))):
         raise CheckFailure('clip_gradient_norm changed the gradients it was given; return new arrays (g * scale), do not scale in place.')
-    if clipped is None or len(clipped) != 2:
+    if not is_sequence(clipped) or len(clipped) != 2:
         raise CheckFailure('clip_gradient_norm should return the clipped gradients, one array per gradient.')
     new_norm = np.sqrt(sum((np.sum(np.asarray(g) ** 2) for g in clipped)))
     if not np.isclose(new_norm, 0.25, rtol=0.0001):
@@ -33,14 +34,14 @@ def test_clip_gradient_norm(clip_gradient_norm):
 def test_update_parameters(update_parameters):
     import numpy as np
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.arrays import check_callable, check_close
+    from rnnlab_checks.arrays import arguments_after, check_callable, check_close, is_sequence
     check_callable('update_parameters', update_parameters)
     rng = np.random.default_rng(8)
     params = (rng.normal(size=(3, 4)), rng.normal(size=(3, 1)))
     grads = (rng.normal(size=(3, 4)), rng.normal(size=(3, 1)))
     kept = [p.copy() for p in params]
     updated = update_parameters(params, grads, lr=0.1)
-    if updated is None or len(updated) != 2:
+    if not is_sequence(updated) or len(updated) != 2:
         raise CheckFailure('update_parameters should return the new parameters, one array per parameter.')
     for k, (p, g, new) in enumerate(zip(kept, grads, updated)):
         check_close(f'update_parameters(lr=0.1): parameter {k} (gradient descent steps against the gradient: p - lr * g)', new, p - 0.1 * g)

@@ -15,7 +15,7 @@ def test_lstm_shapes_and_probabilities(init_lstm, lstm_forward):
     check_callable('lstm_forward', lstm_forward)
     params = init_lstm(50, 4)
     names = ['W_f', 'W_i', 'W_g', 'W_o', 'W_v', 'b_f', 'b_i', 'b_g', 'b_o', 'b_v']
-    if params is None or len(params) != 10:
+    if not is_sequence(params) or len(params) != 10:
         raise CheckFailure(f"init_lstm should return the 10 arrays ({', '.join(names)}).")
     for name, p, shape in zip(names, params, lstm_shapes(50, 4)):
         check_shape(f'init_lstm(50, 4): {name}', p, shape)

@@ -14,23 +14,27 @@ import os
 import queue
 import resource
 import socket
+import struct
 import sys
+import time
 from pathlib import Path
 
 from .remote import Connection, PeerGone, RemoteCallable
 
 # The checker runs only trusted code, but student code decides some of its inputs (the sizes
-# of the arrays it returns, the arguments of the reference functions it calls back): an
-# address-space cap turns a runaway into a MemoryError, not a machine out of memory.
-# (With torch imported the checker maps about 0.7 GB.)
-CHECKER_ADDRESS_SPACE = 3 * 2**30
+# of the arrays it returns, the arguments of the reference functions it calls back): a cap
+# on its data turns a runaway into a MemoryError, not a machine out of memory.  (Shared
+# libraries, such as torch's, do not count against it.)
+CHECKER_DATA_LIMIT = 2 * 2**30
+_PROTOCOL = sys.stdout
 
 
 def main():
-    resource.setrlimit(resource.RLIMIT_AS, (CHECKER_ADDRESS_SPACE, CHECKER_ADDRESS_SPACE))
+    resource.setrlimit(resource.RLIMIT_DATA, (CHECKER_DATA_LIMIT, CHECKER_DATA_LIMIT))
     # The verdicts go out on a descriptor of their own: nothing printed, from Python or C,
     # may mix with them.
-    protocol = os.fdopen(os.dup(1), "w")
+    global _PROTOCOL
+    protocol = _PROTOCOL = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     source = Path.cwd()
@@ -39,23 +43,42 @@ def main():
 
     for line in sys.stdin:
         command = json.loads(line)
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(command["socket"])
-        os.chmod(command["socket"], 0o666)  # the kernel runs as another user
-        listener.listen(1)
-        listener.settimeout(command["wait"])
-        _send(protocol, {"listening": command["socket"]})
-        try:
-            sock, _ = listener.accept()
-        except OSError as error:
-            _send(protocol, {"question": command["question"], "cases": [], "error":
-                             f"the kernel did not connect ({error})"})
+        sock = _accept_kernel(command)
+        if sock is None:
+            _send(protocol, {"question": command["question"], "cases": [],
+                             "error": "the kernel did not connect"})
             continue
-        finally:
-            listener.close()
         sock.settimeout(command["wait"])  # the kernel's side answers within the question's limit
         test_file = ExceptionTestFile.from_file(str(source / "tests" / f"{command['question']}.py"))
         _send(protocol, run_tests(test_file, Connection(sock, trusted=True)))
+
+
+def _accept_kernel(command):
+    """Listen at ``command["socket"]`` and accept the kernel with pid ``command["pid"]``;
+    anyone else (another submission's kernel, found in /proc) is turned away."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(command["socket"])
+    if command.get("uid") is not None:  # the kernel runs as its own user, and only it may connect
+        os.chown(command["socket"], command["uid"], command["uid"])
+        os.chmod(command["socket"], 0o600)
+    listener.listen(4)
+    deadline = time.monotonic() + command["wait"]
+    print(json.dumps({"listening": command["socket"]}), file=_PROTOCOL, flush=True)
+    try:
+        while time.monotonic() < deadline:
+            listener.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                sock, _ = listener.accept()
+            except OSError:
+                return None
+            pid, _, _ = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                            struct.calcsize("3i")))
+            if pid == command["pid"]:
+                return sock
+            sock.close()
+        return None
+    finally:
+        listener.close()
 
 
 def run_tests(test_file, connection):

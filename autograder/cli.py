@@ -46,7 +46,7 @@ def grade(lab, submissions, out=None, jobs=1, details=None, **limits):
     out = Path(out or Path("grading-output") / lab)
     with tempfile.TemporaryDirectory(prefix="rnnlab-export-") as unpacked:
         found = batch.collect(submissions, unpacked)
-        results = batch.grade_all(autograder_zip(lab), found, out, jobs=jobs, **limits)
+        results = batch.grade_all(autograder_zip(lab), found, out, jobs=jobs, hidden=submissions, **limits)
     reports.write_summary(out, results)
     if details if details is not None else len(results) <= 5:
         for result in results:

@@ -60,6 +60,9 @@ CHECKER_WAIT = 60
 REPORT_WAIT = 10
 
 
+# A submission zip larger than this when unpacked is refused before it is unpacked.
+MAX_ZIP_FILES = 1000
+MAX_ZIP_BYTES = 200 * 2**20
 # What the zip carries for the checker alone (older zips kept the reference in ``files/``).
 PRIVATE_FILES = ("tests", "rnnlab_reference")
 
@@ -175,8 +178,9 @@ class Autograder:
         return [(p.stem, float(ExceptionTestFile.from_file(str(p)).possible)) for p in tests]
 
     def grade(self, submission, time_limit=TIME_LIMIT, memory_limit=MEMORY_LIMIT,
-              cell_time_limit=CELL_TIME_LIMIT, question_time_limit=QUESTION_TIME_LIMIT):
-        """Grade one submission; never raises for bad input."""
+              cell_time_limit=CELL_TIME_LIMIT, question_time_limit=QUESTION_TIME_LIMIT, checker_counts=False):
+        """Grade one submission; never raises for bad input.  ``checker_counts``: the checker's
+        memory counts against ``memory_limit`` too (one container for both, as on Gradescope)."""
         started = time.monotonic()
         deadline = started + time_limit
         questions = self.questions
@@ -194,7 +198,7 @@ class Autograder:
                 install_support_files(self.source, folder)
                 hidden = [p for p in [self.source, *self.hidden, *_installation_private_paths()] if p.exists()]
                 grader = _Run(self.source, folder, memory_limit, deadline, cell_time_limit,
-                              question_time_limit, hidden)
+                              question_time_limit, hidden, checker_counts)
                 result = grader.grade(notebook, questions)
         result.submission = Path(submission).stem
         result.seconds = time.monotonic() - started
@@ -228,6 +232,13 @@ def load_submission(path, submission_dir):
     if zipfile.is_zipfile(path):
         try:
             with zipfile.ZipFile(path) as archive:
+                members = archive.infolist()
+                size = sum(m.file_size for m in members)
+                if len(members) > MAX_ZIP_FILES or size > MAX_ZIP_BYTES:
+                    raise SubmissionError(
+                        f"the zip {path.name} unpacks to {len(members)} files and {size / 2**20:.0f} MB; "
+                        f"a submission may hold at most {MAX_ZIP_FILES} files and "
+                        f"{MAX_ZIP_BYTES // 2**20} MB: submit the notebook and what it needs.")
                 archive.extractall(submission_dir)  # zipfile drops absolute paths and ".." parts
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as error:
             raise SubmissionError(f"the zip {path.name} cannot be unpacked ({error}); zip your "
@@ -292,8 +303,10 @@ def _remove(path):
 class _Run:
     """One grading run: a kernel, a checker, the cells that worked so far, and the deadline."""
 
-    def __init__(self, source, cwd, memory_limit, deadline, cell_time_limit, question_time_limit, hidden):
+    def __init__(self, source, cwd, memory_limit, deadline, cell_time_limit, question_time_limit, hidden,
+                 checker_counts):
         self.source = source
+        self.checker_counts = checker_counts
         self.kernel = LimitedKernel(cwd, memory_limit, hidden)
         self.checker = None
         self.deadline = deadline
@@ -373,8 +386,11 @@ class _Run:
             return out_of_time
         if self.checker is None:
             self.checker = CheckerProcess(self.source)
+            if self.checker_counts:
+                self.kernel.companions = [self.checker.process.pid]
         path = self.kernel.socket_path(name)
-        listening = self.checker.send({"question": name, "socket": path, "wait": limit}) and \
+        listening = self.checker.send({"question": name, "socket": path, "wait": limit,
+                                       "pid": self.kernel.pid, "uid": self.kernel.user}) and \
             self.checker.receive(CHECKER_WAIT)
         if not listening or "listening" not in listening:
             self._stop_checker()

@@ -8,11 +8,12 @@ The kernel command of every grading run goes through here, inside a fresh mount 
    ``/root``): the closed ancestor is covered by an empty tmpfs and PATH is moved back in.
 2. ``--hide PATH``: each path (the autograder's tests and reference, the solutions) is
    covered by an empty tmpfs that nobody may open.
-3. ``--user UID``: as root, drop to UID (no groups, no capabilities) and run the command.
+3. ``--private-shm``: ``/dev/shm`` becomes a small tmpfs of the command's own.
+4. ``--user UID``: as root, drop to UID (no groups, no capabilities) and run the command.
    Without root (a user namespace), the command runs in a nested user namespace instead,
    which locks the mounts above so that it cannot unmount them.
 
-Usage: ``python jail.py [--user UID] [--hide PATH]... [--reach PATH]... -- CMD...`` (it imports
+Usage: ``python jail.py [--user UID] [--hide PATH]... [--reach PATH]... [--private-shm] -- CMD...`` (it imports
 only the standard library, so it runs as a script wherever the grader is).
 """
 
@@ -22,6 +23,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+
+SHARED_MEMORY = "64m"
 
 
 def closed_ancestor(path):
@@ -72,6 +76,7 @@ def main(argv=None):
     parser.add_argument("--user", type=int)
     parser.add_argument("--hide", action="append", default=[])
     parser.add_argument("--reach", action="append", default=[])
+    parser.add_argument("--private-shm", action="store_true", help="only inside a mount namespace")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
     command = options.command[1:] if options.command[:1] == ["--"] else options.command
@@ -79,6 +84,10 @@ def main(argv=None):
         if options.user is not None:
             keep_reachable(options.reach, scratch)
         hide(options.hide)
+    # Shared memory of its own, small: files there would hold memory the watchdog cannot
+    # see, and would pass notes between submissions graded side by side.
+    if options.private_shm and Path("/dev/shm").is_dir():
+        _mount("-t", "tmpfs", "-o", f"mode=1777,size={SHARED_MEMORY}", "rnnlab-shm", "/dev/shm")
     if options.user is not None:
         os.setgroups([])
         os.setgid(options.user)

@@ -28,6 +28,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 WATCHDOG_PERIOD = 0.05
+# Reading a process's proportional size costs ~3 ms: the companions are read every 0.5 s.
+COMPANION_EVERY = 10
 THREAD_VARIABLES = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]
 # What one piece of code may print before the rest is dropped (the grade is still written).
 OUTPUT_LIMIT = 1_000_000
@@ -105,24 +107,34 @@ class Sandbox:
         """The prefix that starts a kernel command in this sandbox.  A hidden folder that
         holds something the kernel needs (Python, its own folder) is left in view: hide
         the private files inside it instead."""
-        hidden = [p for p in map(os.path.realpath, hidden)
+        reachable = [os.path.realpath(r) for r in reachable]
+        hidden = [p for p in dict.fromkeys(map(os.path.realpath, hidden))
                   if not any(_within(r, p) for r in reachable)]
-        hidden = [p for p in dict.fromkeys(hidden)  # what a hidden folder covers needs no mount
-                  if not any(q != p and _within(p, q) for q in hidden)]
+        folders = {p for p in hidden if os.path.isdir(p)}
+        hidden = [p for p in hidden  # what a hidden folder covers needs no mount of its own
+                  if not any(a in folders for a in _ancestors(p))]
         if not self.unshare and not self.separate_user:
             return []
         jail = [sys.executable, str(Path(__file__).with_name("jail.py"))]
         if self.separate_user:
             jail += ["--user", str(uid)]
         if self.mounts:
-            jail += [f"--hide={p}" for p in hidden] + [f"--reach={p}" for p in reachable]
+            jail += [f"--hide={p}" for p in hidden] + [f"--reach={p}" for p in reachable] + ["--private-shm"]
         if not self.mounts and not self.separate_user:
             return list(self.unshare)
         return list(self.unshare) + jail + ["--"]
 
 
 def _within(path, folder):
-    return os.path.commonpath([os.path.realpath(path), folder]) == folder
+    """Whether ``path`` is ``folder`` or inside it (both already resolved)."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _ancestors(path):
+    parent = os.path.dirname(path)
+    while parent != path:
+        yield parent
+        path, parent = parent, os.path.dirname(parent)
 
 
 def python_paths():
@@ -213,6 +225,9 @@ class LimitedKernel:
     with the paths in ``hidden`` out of its view where ``sandbox()`` allows it.
 
     ``peak_memory`` is the largest resident size the watchdog saw, over all restarts.
+    Where one limit holds for more than the kernel (a Gradescope container), the memory of
+    the ``companions`` counts too, by their proportional size (libraries they share with the
+    kernel count once).
     """
 
     def __init__(self, cwd, memory_limit, hidden=()):
@@ -227,6 +242,7 @@ class LimitedKernel:
         self._tasks = None
         self._sockets = None
         self._owned = False
+        self.companions = []  # pids of other processes whose memory counts against the limit
         self._over_memory = threading.Event()
         self._stop = threading.Event()
 
@@ -280,6 +296,11 @@ class LimitedKernel:
             self._sockets = None
         self.client = None
 
+    @property
+    def pid(self):
+        """The kernel's process id."""
+        return self._kernel_process().pid
+
     def socket_path(self, name):
         """A path where the kernel may connect to a socket called ``name``."""
         return os.path.join(self._sockets, f"{name}.sock")
@@ -326,10 +347,14 @@ class LimitedKernel:
         return psutil.Process(process.pid)
 
     def _watch_memory(self, process):
+        companions, ticks = 0, 0
         while not self._stop.wait(WATCHDOG_PERIOD):
+            if ticks % COMPANION_EVERY == 0:
+                companions = sum(_proportional_size(pid) for pid in self.companions)
+            ticks += 1
             try:
                 tree = [process] + process.children(recursive=True)
-                used = sum(p.memory_info().rss for p in tree)
+                used = sum(p.memory_info().rss for p in tree) + companions
             except psutil.Error:
                 return
             self.peak_memory = max(self.peak_memory, used)
@@ -341,6 +366,13 @@ class LimitedKernel:
                     except psutil.Error:
                         pass
                 return
+
+
+def _proportional_size(pid):
+    try:
+        return psutil.Process(pid).memory_full_info().pss
+    except (psutil.Error, AttributeError):
+        return 0
 
 
 def _kernel_environment(home):

@@ -27,6 +27,8 @@ import numpy as np
 # No legitimate argument or result of a lab comes near this; a bigger message is refused.
 MAX_MESSAGE = 128 * 2**20
 MAX_OBJECTS = 1_000_000
+# The JSON part of a message is parsed whole before anything in it is counted: kept small.
+MAX_HEADER = 4 * 2**20
 ARRAY_KINDS = "biufcUS"
 # Exceptions that keep their type across the line, so ``except KeyError`` works on a handle.
 PORTABLE_EXCEPTIONS = {name for name in dir(builtins)
@@ -148,6 +150,9 @@ class Connection:
                            f"limit of {MAX_MESSAGE // 2**20} MB")
         data = memoryview(self._exactly(total))
         (size,) = _HEADER.unpack(data[:_HEADER.size])
+        if size > MAX_HEADER:
+            raise PeerGone(f"the other side sent a message with {size / 2**20:.0f} MB of structure, "
+                           f"over the limit of {MAX_HEADER // 2**20} MB")
         try:
             header = json.loads(bytes(data[_HEADER.size:_HEADER.size + size]))
             offset, buffers = _HEADER.size + size, []

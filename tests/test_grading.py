@@ -93,6 +93,21 @@ def test_zip_without_a_notebook(built, tmp_path):
     assert result.status == "invalid" and "exactly one .ipynb" in result.messages[0]
 
 
+def test_zip_bomb_and_symbolic_links_are_refused_unread(built, tmp_path):
+    import zipfile
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("notebook.ipynb", "{}")
+        archive.writestr("padding.bin", b"\0" * (201 * 2**20))
+    result = grade_submission(built.autograder_zip, bomb)
+    assert result.status == "invalid" and "at most 1000 files and 200 MB" in result.messages[0]
+    folder = tmp_path / "linked"
+    folder.mkdir()
+    (folder / "mine.ipynb").symlink_to(built.autograder_zip.parent / "otter" / "autograder" / "rnn_lstm_numpy.ipynb")
+    result = grade_submission(built.autograder_zip, folder)
+    assert result.status == "invalid" and result.score == 0 and "symbolic links (mine.ipynb)" in result.messages[0]
+
+
 def test_exception_and_missing_function(built, solution_notebook, tmp_path):
     """A cell that raises, and a function deleted from the notebook: only its question fails."""
     path = notebook_with(solution_notebook, tmp_path, "raises",

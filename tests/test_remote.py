@@ -203,3 +203,30 @@ def test_a_message_of_too_many_objects_is_refused():
     worker_end.sendall(struct.pack(">Q", len(payload)) + payload)
     with pytest.raises(ProtocolError, match="objects"):
         Connection(trusted_end, trusted=True).request("call", 0, [], {})
+
+
+def test_the_checker_lets_in_only_its_own_kernel(tmp_path):
+    """Another process (another submission's kernel, which can read the socket's path in
+    /proc) is turned away; the kernel's own connection is the one the checks use."""
+    from autograder.checker import _accept_kernel
+    path = str(tmp_path / "q5.sock")
+    kernel = subprocess.Popen([sys.executable, "-c",
+                               "import socket, sys, time\ntime.sleep(1.0)\n"
+                               "s = socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\ns.recv(1)", path])
+    intruder = socket.socket(socket.AF_UNIX)
+
+    def intrude():
+        import time
+        time.sleep(0.3)
+        intruder.connect(path)
+
+    thread = threading.Thread(target=intrude)
+    thread.start()
+    accepted = _accept_kernel({"socket": path, "wait": 10, "pid": kernel.pid, "uid": None})
+    thread.join()
+    assert accepted is not None
+    pid = struct.unpack("3i", accepted.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+    assert pid == kernel.pid
+    assert intruder.recv(1) == b""  # closed on the intruder
+    accepted.close()
+    kernel.wait(10)

@@ -66,7 +66,7 @@ def check_close(what, value, expected, rtol=VALUE_RTOL, atol=VALUE_ATOL):
 def check_sequence_of_arrays(what, values, length, shape):
     """Fail unless ``values`` is a sequence of ``length`` arrays, each of ``shape``."""
     require_implemented(what, values)
-    if not hasattr(values, "__len__"):
+    if not (is_sequence(values) or isinstance(values, np.ndarray)):
         raise CheckFailure(f"{what} should be a list of {length} arrays, got {type(values).__name__}.")
     if len(values) != length:
         raise CheckFailure(f"{what} has {len(values)} entries, expected {length}.")

@@ -26,7 +26,11 @@ def test_clip_gradient_norm(clip_gradient_norm):
     for k, (g, c) in enumerate(zip(kept, clipped)):
         check_close(f"clip_gradient_norm: gradient {k}", c, g * (0.25 / norm), rtol=1e-4)
     small = (0.01 * kept[0], 0.01 * kept[1])
-    for k, (g, c) in enumerate(zip(small, clip_gradient_norm(small, max_norm=0.25))):
+    small_clipped = clip_gradient_norm(small, max_norm=0.25)
+    if not is_sequence(small_clipped) or len(small_clipped) != 2:
+        raise CheckFailure("clip_gradient_norm(grads) should return a list or tuple of as many "
+                           "gradients as it was given.")
+    for k, (g, c) in enumerate(zip(small, small_clipped)):
         check_close(f"clip_gradient_norm: gradient {k} of joint norm {0.01 * norm:.3g} < max_norm "
                     "(it must be returned unchanged)", c, g)
 
@@ -59,6 +63,9 @@ def test_clipping_many_arrays_in_place_safe(clip_gradient_norm, update_parameter
     kept = [g.copy() for g in grads]
     norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
     clipped = clip_gradient_norm(grads, max_norm=1.0)
+    if not is_sequence(clipped) or len(clipped) != 5:
+        raise CheckFailure("clip_gradient_norm(grads) should return a list or tuple of as many "
+                           "gradients as it was given (here 5).")
     for k, (g, c) in enumerate(zip(kept, clipped)):
         check_close(f"clip_gradient_norm(max_norm=1.0): gradient {k} of 5", c, g / norm, rtol=1e-4)
     for k, (g, before) in enumerate(zip(arguments_after(clip_gradient_norm, (grads,))[0], kept)):

@@ -27,7 +27,10 @@ def test_clip_gradient_norm(clip_gradient_norm):
     for k, (g, c) in enumerate(zip(kept, clipped)):
         check_close(f'clip_gradient_norm: gradient {k}', c, g * (0.25 / norm), rtol=0.0001)
     small = (0.01 * kept[0], 0.01 * kept[1])
-    for k, (g, c) in enumerate(zip(small, clip_gradient_norm(small, max_norm=0.25))):
+    small_clipped = clip_gradient_norm(small, max_norm=0.25)
+    if not is_sequence(small_clipped) or len(small_clipped) != 2:
+        raise CheckFailure('clip_gradient_norm(grads) should return a list or tuple of as many gradients as it was given.')
+    for k, (g, c) in enumerate(zip(small, small_clipped)):
         check_close(f'clip_gradient_norm: gradient {k} of joint norm {0.01 * norm:.3g} < max_norm (it must be returned unchanged)', c, g)
 
 @test_case(points=1, hidden=False)

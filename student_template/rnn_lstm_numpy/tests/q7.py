@@ -23,6 +23,8 @@ def test_training_runs_and_loss_falls(env, train_rnn):
     if not is_sequence(result) or len(result) != 3:
         raise CheckFailure('train_rnn should return (params, train_losses, val_losses).')
     params, train_losses, val_losses = result
+    if not is_sequence(params) or len(params) != 5:
+        raise CheckFailure('train_rnn should return the trained (U, V, W, b_hidden, b_out) first.')
     for name, p, shape in zip(['U', 'V', 'W', 'b_hidden', 'b_out'], params, rnn_shapes(8, 4)):
         check_shape(f'train_rnn: the trained {name}', p, shape)
     if len(train_losses) != 4 or len(val_losses) != 4:

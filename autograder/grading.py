@@ -211,12 +211,6 @@ def _installation_private_paths():
     return [installation / name for name in ("solutions", "assignments", "dist")]
 
 
-def unpack_questions(autograder_zip):
-    """``[(question, points)]`` of an autograder zip."""
-    with unpacked(autograder_zip) as autograder:
-        return autograder.questions
-
-
 def load_submission(path, submission_dir):
     """Copy the submission's notebook (and a zip's other files) into ``submission_dir``."""
     if path.is_dir():  # a folder of files, as Gradescope's export has one per submission

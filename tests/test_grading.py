@@ -3,7 +3,6 @@
 The zip's Gradescope entry point is graded in a fresh environment in test_fresh_environment.py."""
 
 import json
-import subprocess
 
 import nbformat
 import pytest

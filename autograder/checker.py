@@ -117,10 +117,12 @@ class CheckerProcess:
         import subprocess
         import threading
 
+        from .kernel import THREAD_VARIABLES  # the same single-thread pinning as the kernel's
+
         self.process = subprocess.Popen(
             [sys.executable, "-m", f"{__package__}.checker"], cwd=source, text=True,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            env={**os.environ, **{name: "1" for name in THREAD_VARIABLES},
                  "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
         self.lines = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()

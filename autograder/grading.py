@@ -8,6 +8,7 @@ the cells that worked are replayed, and grading goes on with the next question. 
 result always comes back; nothing here raises for a bad submission.
 """
 
+import functools
 import json
 import os
 import shutil
@@ -65,6 +66,11 @@ MAX_ZIP_FILES = 1000
 MAX_ZIP_BYTES = 200 * 2**20
 # What the zip carries for the checker alone (older zips kept the reference in ``files/``).
 PRIVATE_FILES = ("tests", "rnnlab_reference")
+
+
+@functools.cache
+def _remote_prelude():
+    return REMOTE_PRELUDE.format(source=Path(remote.__file__).read_text())
 
 
 class SubmissionError(Exception):
@@ -169,9 +175,9 @@ class Autograder:
     source: Path
     hidden: list = field(default_factory=list)
 
-    @property
+    @functools.cached_property
     def questions(self):
-        """``[(question, points)]`` of the test files, in order."""
+        """``[(question, points)]`` of the test files, in order (read once)."""
         from otter.test_files import ExceptionTestFile
 
         tests = sorted((self.source / "tests").glob("*.py"), key=lambda p: _natural_key(p.stem))
@@ -306,7 +312,7 @@ class _Run:
         self.deadline = deadline
         self.cell_time_limit = cell_time_limit
         self.question_time_limit = question_time_limit
-        self.replay = [GRADING_PRELUDE, REMOTE_PRELUDE.format(source=Path(remote.__file__).read_text())]
+        self.replay = [GRADING_PRELUDE, _remote_prelude()]
         self.messages = []
         self.images = []
         self.kernel_ok = False

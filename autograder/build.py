@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from .checks.corpora import CORPORA, corpus_path
 from .labs import ROOT, SOLUTIONS, Lab, load_lab
 
 CHECKS_PACKAGE = "rnnlab_checks"
@@ -23,6 +24,7 @@ DIST = ROOT / "dist"
 STUDENT_TEMPLATE = ROOT / "student_template"
 # What the zip's setup installs on Gradescope next to otter itself.
 GRADING_REQUIREMENTS = ["numpy>=1.26", "torch==2.13.0", "matplotlib"]
+SKIP_WHEN_GRADING = "otter_ignore"
 # Fixed timestamp for the zip members, so that the same inputs give the same bytes.
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
@@ -61,13 +63,17 @@ def build_lab(name, dist=DIST, refresh_template=True):
 
 
 def stage_support_files(lab, staging):
-    """Copy the checks library (for everyone) and the reference (autograder only)."""
+    """Copy the checks library (for everyone), and the reference and the corpora its checks
+    read (autograder only)."""
     shutil.copytree(ROOT / "autograder" / "checks", staging / CHECKS_PACKAGE,
                     ignore=shutil.ignore_patterns("__pycache__"))
     reference = staging / REFERENCE_PACKAGE
     reference.mkdir()
     (reference / "__init__.py").write_text('"""Reference solutions: autograder only."""\n')
     shutil.copy(SOLUTIONS / f"{lab.name}.py", reference / f"{lab.name}.py")
+    for name in lab.corpora:  # the grader reads them offline, from where students cannot
+        (reference / "data").mkdir(exist_ok=True)
+        shutil.copy(corpus_path(name), reference / "data" / CORPORA[name].filename)
     (staging / "requirements.txt").write_text("\n".join(GRADING_REQUIREMENTS) + "\n")
 
 
@@ -94,6 +100,8 @@ def master_notebook(lab: Lab):
             cells.append(nbformat.v4.new_markdown_cell(value))
         elif kind == "python":
             cells.append(nbformat.v4.new_code_cell(value))
+        elif kind == "python skip-when-grading":  # otter's tag: neither otter nor rnnlab runs it
+            cells.append(nbformat.v4.new_code_cell(value, metadata={"tags": [SKIP_WHEN_GRADING]}))
         elif kind == "code":
             cells.append(nbformat.v4.new_code_cell(lab.sections[value]))
         else:

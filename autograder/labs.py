@@ -2,11 +2,13 @@
 
 A lab ``L`` is ``solutions/L.py`` (the reference, cut into cells at ``# %% [name]``),
 ``assignments/L/narrative.md`` (the text, with markers placing cells and questions) and
-``assignments/L/tests/qN.py`` (one file of test functions per question).
+``assignments/L/tests/qN.py`` (one file of test functions per question).  An optional
+``assignments/L/lab.toml`` names the corpora its checks read (``corpora = ["sherlock"]``).
 """
 
 import ast
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +49,7 @@ class Lab:
     sections: dict
     blocks: list
     questions: dict
+    corpora: list = field(default_factory=list)
 
     @property
     def points(self):
@@ -82,7 +85,9 @@ def load_lab(name):
     unused = set(sections) - used
     if unused:
         raise ValueError(f"{name}: solution sections never placed in the narrative: {sorted(unused)}")
-    return Lab(name, sections, blocks, questions)
+    settings = ASSIGNMENTS / name / "lab.toml"
+    corpora = tomllib.loads(settings.read_text()).get("corpora", []) if settings.exists() else []
+    return Lab(name, sections, blocks, questions, corpora)
 
 
 def split_sections(source):
@@ -101,12 +106,13 @@ def split_sections(source):
 def parse_narrative(text):
     """Blocks ``(kind, value)`` of the narrative, and its questions by name.
 
-    kinds: ``markdown`` (text), ``python`` (a fenced code cell), ``code`` (a solution section
-    shown whole) and ``question`` (a question name; its prompt and solution sections are in
+    kinds: ``markdown`` (text), ``python`` (a fenced code cell), ``python skip-when-grading``
+    (one that the grader does not run: training on the whole corpus), ``code`` (a solution
+    section shown whole) and ``question`` (a question name; its prompt and solution sections are in
     the Question).  A question's prompt runs from its marker to its ``solution`` marker.
     """
     blocks, questions, lines, current = [], {}, [], None
-    in_fence = False
+    fence = None
 
     def flush():
         body = "\n".join(lines).strip("\n")
@@ -119,18 +125,18 @@ def parse_narrative(text):
             blocks.append(("markdown", body))
 
     for line in text.splitlines():
-        if in_fence:
+        if fence:
             if line.strip() == "```":
-                blocks.append(("python", "\n".join(lines).strip("\n")))
+                blocks.append((fence, "\n".join(lines).strip("\n")))
                 lines.clear()
-                in_fence = False
+                fence = None
             else:
                 lines.append(line)
             continue
-        if line.strip() == "```python":
+        if line.strip() in ("```python", "```python skip-when-grading"):
             flush()
             current = None
-            in_fence = True
+            fence = line.strip().removeprefix("```")
             continue
         match = NARRATIVE_MARKER.match(line)
         if not match:

@@ -3,16 +3,44 @@
 import pytest
 
 from autograder.build import build_lab
+from autograder.checks.corpora import data_folders
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory):
-    """``build_lab('rnn_lstm_numpy')`` into a temporary dist (the committed template untouched)."""
-    dist = tmp_path_factory.mktemp("dist")
-    return build_lab("rnn_lstm_numpy", dist=dist, refresh_template=False)
+def build(tmp_path_factory):
+    """``build(lab)``: ``build_lab(lab)`` into a temporary dist, once per session (the
+    committed template untouched)."""
+    results = {}
+
+    def get(lab):
+        if lab not in results:
+            results[lab] = build_lab(lab, dist=tmp_path_factory.mktemp(f"dist-{lab}"), refresh_template=False)
+        return results[lab]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def built(build):
+    """The build of ``rnn_lstm_numpy``, the lab most grading tests use."""
+    return build("rnn_lstm_numpy")
+
+
+def solution_notebook_of(result):
+    """The full-solution notebook that otter assign wrote for the autograder of a build."""
+    return result.autograder_zip.parent / "otter" / "autograder" / f"{result.lab}.ipynb"
 
 
 @pytest.fixture(scope="session")
 def solution_notebook(built):
-    """The full-solution notebook that otter assign wrote for the autograder."""
-    return built.autograder_zip.parent / "otter" / "autograder" / "rnn_lstm_numpy.ipynb"
+    """The full-solution notebook of ``rnn_lstm_numpy``."""
+    return solution_notebook_of(built)
+
+
+@pytest.fixture(scope="session")
+def corpus_folder():
+    """The folder that holds the real corpora (``../shared/data`` beside the checkout, or
+    ``$RNNLAB_DATA``): tests use them and never download."""
+    folder = next((f for f in data_folders() if (f / "sherlock.txt").is_file()), None)
+    assert folder is not None, "the corpora are missing: set RNNLAB_DATA to the folder holding sherlock.txt"
+    return folder

@@ -6,10 +6,15 @@ import zipfile
 
 import nbformat
 
-from autograder.build import build_lab
-from autograder.labs import ROOT, load_lab
+import pytest
 
-LAB = "rnn_lstm_numpy"
+from autograder.build import build_lab
+from autograder.labs import ROOT, available_labs, load_lab
+
+LABS = available_labs()
+# Functions whose stubs must keep their signature and docstring, per lab.
+STUBS = {"rnn_lstm_numpy": ["generate_dataset", "backward_pass", "lstm_backward", "train_rnn"],
+         "char_rnn_numpy": ["build_vocabulary", "backward", "adagrad_update", "sample", "train"]}
 
 
 def solution_lines(source):
@@ -25,8 +30,10 @@ def solution_lines(source):
     return lines
 
 
-def test_no_solution_line_reaches_the_student(built):
-    solution = (ROOT / "solutions" / f"{LAB}.py").read_text()
+@pytest.mark.parametrize("lab", LABS)
+def test_no_solution_line_reaches_the_student(build, lab):
+    built = build(lab)
+    solution = (ROOT / "solutions" / f"{lab}.py").read_text()
     student_code = "\n".join(c.source for c in nbformat.read(built.student_notebook, as_version=4).cells)
     student_lines = {line.strip() for line in student_code.splitlines()}
     # Lines such as "return one_hot" could legitimately appear elsewhere; every line with
@@ -38,8 +45,8 @@ def test_no_solution_line_reaches_the_student(built):
     assert "# BEGIN SOLUTION" not in student_code
     with zipfile.ZipFile(built.student_bundle) as bundle:
         names = bundle.namelist()
-    assert f"{LAB}.ipynb" in names and "tests/q5.py" in names and "rnnlab_checks/gradients.py" in names
-    assert not any("rnnlab_reference" in n for n in names)
+    assert f"{lab}.ipynb" in names and "tests/q5.py" in names and "rnnlab_checks/gradients.py" in names
+    assert not any("rnnlab_reference" in n or n.endswith(".txt") for n in names)
 
 
 def test_public_tests_only_for_students(built):
@@ -57,15 +64,18 @@ def test_public_tests_only_for_students(built):
         "run_autograder").decode()
 
 
-def test_stubs_keep_signatures(built):
-    source = "\n".join(c.source for c in nbformat.read(built.student_notebook, as_version=4).cells)
-    for name in ["generate_dataset", "backward_pass", "lstm_backward", "train_rnn"]:
+@pytest.mark.parametrize("lab", LABS)
+def test_stubs_keep_signatures(build, lab):
+    source = "\n".join(c.source for c in nbformat.read(build(lab).student_notebook, as_version=4).cells)
+    for name in STUBS[lab]:
         assert re.search(rf"def {name}\([^)]*\):\n    \"\"\"", source)
     assert "    ..." in source
 
 
-def test_build_is_deterministic(built, tmp_path):
-    again = build_lab(LAB, dist=tmp_path, refresh_template=False)
+@pytest.mark.parametrize("lab", LABS)
+def test_build_is_deterministic(build, lab, tmp_path):
+    built = build(lab)
+    again = build_lab(lab, dist=tmp_path, refresh_template=False)
     assert again.student_notebook.read_bytes() == built.student_notebook.read_bytes()
     assert again.autograder_zip.read_bytes() == built.autograder_zip.read_bytes()
 
@@ -76,17 +86,32 @@ def cell_contents(path):
     return [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in notebook.cells]
 
 
-def test_student_template_is_up_to_date(built):
-    template = ROOT / "student_template" / LAB
-    assert cell_contents(template / f"{LAB}.ipynb") == cell_contents(built.student_notebook), \
+@pytest.mark.parametrize("lab", LABS)
+def test_student_template_is_up_to_date(build, lab):
+    built = build(lab)
+    template = ROOT / "student_template" / lab
+    assert cell_contents(template / f"{lab}.ipynb") == cell_contents(built.student_notebook), \
         "student_template is stale: run `rnnlab build` and commit student_template/"
     comparison = filecmp.dircmp(template / "tests", built.student_notebook.parent / "tests")
     assert not comparison.left_only and not comparison.right_only and not comparison.diff_files
 
 
-def test_lab_question_list():
-    lab = load_lab(LAB)
+@pytest.mark.parametrize("name,points", [("rnn_lstm_numpy", 28), ("char_rnn_numpy", 26)])
+def test_lab_question_list(name, points):
+    lab = load_lab(name)
     assert 8 <= len(lab.questions) <= 12
-    assert lab.points == 28
+    assert lab.points == points
     for question in lab.questions.values():
         assert any(t.hidden for t in question.tests) and any(not t.hidden for t in question.tests)
+
+
+def test_corpora_travel_with_the_autograder_only(build, corpus_folder):
+    """The checks read the corpus offline from the zip, where the student's code cannot."""
+    built = build("char_rnn_numpy")
+    with zipfile.ZipFile(built.autograder_zip) as archive:
+        shipped = archive.read("rnnlab_reference/data/sherlock.txt")
+        assert not any(n.startswith("files/") and n.endswith(".txt") for n in archive.namelist())
+    assert shipped == (corpus_folder / "sherlock.txt").read_bytes()
+    notebook = nbformat.read(built.student_notebook, as_version=4)
+    skipped = [c.source for c in notebook.cells if "otter_ignore" in c.metadata.get("tags", [])]
+    assert any("load_corpus" in s for s in skipped) and any("train(text" in s for s in skipped)

@@ -128,3 +128,33 @@ def test_checkpoints_load_weights_and_refuse_code(tmp_path):
         load_weights(tmp_path / "whole-model.pt")
     with pytest.raises(CheckFailure, match="missing"):
         load_weights(tmp_path / "absent.pt")
+
+
+def test_chi_square_p_values_match_the_tables():
+    from autograder.checks.statistics import chi_square_p_value
+    # Critical values from the chi-square table: (statistic, degrees of freedom, p).
+    for statistic, dof, p in [(3.841, 1, 0.05), (11.070, 5, 0.05), (20.515, 5, 0.001), (124.342, 100, 0.05)]:
+        assert chi_square_p_value(statistic, dof) == pytest.approx(p, rel=2e-3)
+    assert chi_square_p_value(0.0, 3) == 1.0 and chi_square_p_value(500.0, 5) < 1e-100
+
+
+def test_draws_from_the_distribution_pass_and_argmax_draws_fail():
+    from autograder.checks.statistics import check_draws_follow
+    probabilities = np.array([0.5, 0.3, 0.2])
+    draws = np.random.default_rng(0).choice(3, size=2000, p=probabilities)
+    assert check_draws_follow("sample", draws, probabilities, 0.001, "at T = 1") > 0.001
+    with pytest.raises(CheckFailure, match=r"frequencies \[1.00, 0.00, 0.00\].*softmax gives \[0.50, 0.30, 0.20\]"):
+        check_draws_follow("sample", np.zeros(2000, dtype=int), probabilities, 0.001, "at T = 1")
+
+
+def test_text_measures_separate_prose_from_loops_and_noise():
+    from autograder.checks.text import check_sampled_text, compression_ratio, real_word_share
+    vocabulary = {"the", "dog", "barked", "at", "night"}
+    assert real_word_share("The dog barked at the xqzt", vocabulary) == pytest.approx(4 / 5)  # 'at' too short
+    assert real_word_share("a b c", vocabulary) == 0.0
+    prose = "It is a capital mistake to theorize before one has data. Insensibly one begins to twist facts."
+    assert compression_ratio(prose) > 0.6 > 0.2 > compression_ratio("the dog " * 40)
+    with pytest.raises(CheckFailure, match="repeats itself"):
+        check_sampled_text("train", "the dog " * 40, vocabulary, 0.5, 0.35)
+    with pytest.raises(CheckFailure, match="only 0% of the words"):
+        check_sampled_text("train", "xqz vbn plk " * 3, vocabulary, 0.15, 0.35)

@@ -1,47 +1,66 @@
-"""The student notebook, run as a student would: stubs unfilled, then filled."""
+"""The student notebook of each lab, run as a student would: stubs unfilled, then filled."""
 
 import json
 import shutil
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
+
+from autograder.labs import available_labs, load_lab
+from conftest import solution_notebook_of
 
 CHECK_ALL = """
 import json
-report = {}
-for question in [f"q{k}" for k in range(1, 12)]:
+report = {{}}
+for question in {questions!r}:
     result = grader.check(question)
     report[question] = [bool(result.passed_all), str(result)]
 print("REPORT" + json.dumps(report))
 """
+# What a stub's failure says for one question of each lab.
+UNFILLED_MESSAGE = {"rnn_lstm_numpy": ("q4", "init_rnn should return the 5 arrays"),
+                    "char_rnn_numpy": ("q2", "init_params(8, 20, rng) returned None: it is not implemented yet")}
 
 
-def run_student_notebook(notebook_path, workdir):
+def run_student_notebook(notebook_path, workdir, questions):
     """Execute the notebook in the student folder and run grader.check on every question."""
     notebook = nbformat.read(notebook_path, as_version=4)
-    notebook.cells.append(nbformat.v4.new_code_cell(CHECK_ALL))
+    notebook.cells.append(nbformat.v4.new_code_cell(CHECK_ALL.format(questions=questions)))
     client = NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(workdir)}})
     client.execute()
     text = "".join(o.get("text", "") for o in notebook.cells[-1].outputs if o.get("output_type") == "stream")
     line = next(line for line in text.splitlines() if line.startswith("REPORT"))
-    return json.loads(line[len("REPORT"):])
+    return json.loads(line[len("REPORT"):]), notebook
 
 
-def test_unfilled_notebook_runs_and_every_check_fails(built, tmp_path):
-    student = shutil.copytree(built.student_notebook.parent, tmp_path / "student")
-    report = run_student_notebook(student / "rnn_lstm_numpy.ipynb", student)
-    assert set(report) == {f"q{k}" for k in range(1, 12)}
+@pytest.fixture(autouse=True)
+def corpora_for_the_notebook(corpus_folder, monkeypatch):
+    """The notebook's kernel finds the corpus as a student's would with RNNLAB_DATA set."""
+    monkeypatch.setenv("RNNLAB_DATA", str(corpus_folder))
+
+
+@pytest.mark.parametrize("lab", available_labs())
+def test_unfilled_notebook_runs_and_every_check_fails(build, lab, tmp_path):
+    student = shutil.copytree(build(lab).student_notebook.parent, tmp_path / "student")
+    questions = list(load_lab(lab).questions)
+    report, _ = run_student_notebook(student / f"{lab}.ipynb", student, questions)
+    assert list(report) == questions
     failing = [q for q, (passed, _) in report.items() if not passed]
-    assert failing == list(report), f"passing with stubs: {set(report) - set(failing)}"
-    assert "init_rnn should return the 5 arrays" in report["q4"][1]
+    assert failing == questions, f"passing with stubs: {set(questions) - set(failing)}"
+    question, message = UNFILLED_MESSAGE[lab]
+    assert message in report[question][1]
 
 
-def test_filled_notebook_passes_every_public_check(built, solution_notebook, tmp_path):
+@pytest.mark.parametrize("lab", available_labs())
+def test_filled_notebook_passes_every_public_check(build, lab, tmp_path):
     """The student folder (public tests only, no reference) with the solution filled in."""
+    built = build(lab)
     student = shutil.copytree(built.student_notebook.parent, tmp_path / "student")
-    solved = nbformat.read(solution_notebook, as_version=4)
-    nbformat.write(solved, student / "rnn_lstm_numpy.ipynb")
-    report = run_student_notebook(student / "rnn_lstm_numpy.ipynb", student)
+    nbformat.write(nbformat.read(solution_notebook_of(built), as_version=4), student / f"{lab}.ipynb")
+    report, notebook = run_student_notebook(student / f"{lab}.ipynb", student, list(load_lab(lab).questions))
     assert all(passed for passed, _ in report.values()), report
     assert not (student / "rnnlab_reference").exists()
+    errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors == [], errors  # every cell ran, the corpus cells and the training included

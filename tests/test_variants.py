@@ -1,49 +1,61 @@
-"""Every buggy variant of the catalogue loses points on its own question, with its message,
-and every test case of the lab fails for at least one variant."""
+"""Every buggy variant of each lab's catalogue loses points on its own question, with its
+message, and every test case of a lab fails for at least one variant."""
 
 from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
 
-from autograder.grading import grade_submission
-from autograder.labs import load_lab
+from autograder.grading import unpacked
+from autograder.labs import available_labs, load_lab
 from autograder.variants import buggy_notebook, catalogue
+from conftest import solution_notebook_of
 
-LAB = "rnn_lstm_numpy"
-VARIANTS = catalogue(LAB)
+CASES = [(lab, variant) for lab in available_labs() for variant in catalogue(lab)]
 
 
 @pytest.fixture(scope="module")
-def graded_variants(built, solution_notebook, tmp_path_factory):
-    """Grade the whole catalogue once, two submissions at a time (one per core)."""
-    folder = tmp_path_factory.mktemp("variants")
+def graded(build, tmp_path_factory):
+    """``graded(lab)``: the whole catalogue of ``lab`` graded once, two at a time (one per core)."""
+    results = {}
 
-    def grade(variant):
-        path = folder / f"{variant.name}.ipynb"
-        nbformat.write(buggy_notebook(solution_notebook, variant), path)
-        return variant.name, grade_submission(built.autograder_zip, path)
+    def get(lab):
+        if lab not in results:
+            built = build(lab)
+            folder = tmp_path_factory.mktemp(f"variants-{lab}")
 
-    with ThreadPoolExecutor(2) as pool:
-        return dict(pool.map(grade, VARIANTS))
+            with unpacked(built.autograder_zip) as autograder:
+                def grade(variant):
+                    path = folder / f"{variant.name}.ipynb"
+                    nbformat.write(buggy_notebook(solution_notebook_of(built), variant), path)
+                    return variant.name, autograder.grade(path)
+
+                with ThreadPoolExecutor(2) as pool:
+                    results[lab] = dict(pool.map(grade, catalogue(lab)))
+        return results[lab]
+
+    return get
 
 
-def test_catalogue_is_large_enough():
-    assert len(VARIANTS) >= 10
-    assert len({v.name for v in VARIANTS}) == len(VARIANTS)
+@pytest.mark.parametrize("lab", available_labs())
+def test_catalogue_is_large_enough(lab):
+    variants = catalogue(lab)
+    assert len(variants) >= 10
+    assert len({v.name for v in variants}) == len(variants)
 
 
-@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
-def test_variant_loses_points_on_its_question_only(graded_variants, variant):
-    result = graded_variants[variant.name]
+@pytest.mark.parametrize("lab,variant", CASES, ids=[f"{lab}-{v.name}" for lab, v in CASES])
+def test_variant_loses_points_on_its_question_only(graded, lab, variant):
+    result = graded(lab)[variant.name]
     lost = {q.name for q in result.questions if q.score < q.possible}
     assert lost == {variant.question}, f"points lost on {lost}"
     question = next(q for q in result.questions if q.name == variant.question)
     assert variant.message in question.output, question.output
 
 
-def test_every_test_case_fails_for_some_variant(graded_variants):
-    failed = {(q.name, case) for result in graded_variants.values()
+@pytest.mark.parametrize("lab", available_labs())
+def test_every_test_case_fails_for_some_variant(graded, lab):
+    failed = {(q.name, case) for result in graded(lab).values()
               for q in result.questions for case in q.failed_cases}
-    every = {(q.name, t.name) for q in load_lab(LAB).questions.values() for t in q.tests}
-    assert every - failed == set()
+    every = {(q.name, t.name) for q in load_lab(lab).questions.values() for t in q.tests}
+    assert sorted(every - failed) == []

@@ -28,3 +28,23 @@ def lstm_shapes(hidden_size, vocab_size):
 def mean_cross_entropy(outputs, targets):
     """Mean cross-entropy per token of probability columns against one-hot targets."""
     return float(-np.mean([np.log(np.asarray(o)[np.argmax(y), 0]) for o, y in zip(outputs, targets)]))
+
+
+def char_rnn_shapes(hidden_size, vocab_size):
+    """Shapes of (U, W, V, b, c) of the char-level RNN."""
+    return [(hidden_size, vocab_size), (hidden_size, hidden_size), (vocab_size, hidden_size),
+            (hidden_size, 1), (vocab_size, 1)]
+
+
+def notebook_generator(env, seed):
+    """``np.random.default_rng(seed)`` made by the notebook's own numpy.
+
+    While grading, the notebook's functions run in the student's kernel, which can only call
+    the checks' objects, not use their methods; a generator for them is made over there.
+    """
+    from .failures import CheckFailure
+
+    numpy = env.get("np")
+    if numpy is None:
+        raise CheckFailure("the notebook has no `np`: keep the first cell's `import numpy as np`.")
+    return numpy.random.default_rng(seed)

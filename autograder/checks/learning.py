@@ -37,3 +37,15 @@ def check_anbn_generation(function, generate, params, word_to_idx, idx_to_word,
                            f"{len(values_of_n) - len(misses)} of {len(values_of_n)} values of n "
                            f"(at least {len(values_of_n) - allowed_misses} needed); for n = {n} it "
                            f"generated '{shown}' instead of {n - 1} b's and EOS.")
+
+
+def check_loss_fell(function, what, losses, by):
+    """Fail unless the recorded ``losses`` are finite and the last is ``by`` below the first."""
+    import numpy as np
+
+    losses = np.asarray(losses, dtype=np.float64).ravel()
+    if losses.size == 0 or not np.all(np.isfinite(losses)):
+        raise CheckFailure(f"{function}: the {what} is missing or not finite; training diverged.")
+    if losses[0] - losses[-1] < by:
+        raise CheckFailure(f"{function}: the {what} went from {losses[0]:.2f} to {losses[-1]:.2f}; it "
+                           f"should fall by at least {by}.")

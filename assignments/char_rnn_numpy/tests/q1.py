@@ -1,0 +1,38 @@
+"""q1: build_vocabulary and one_hot."""
+
+
+@public(points=1)
+def test_vocabulary_and_one_hot_of_a_short_text(build_vocabulary, one_hot):
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.arrays import check_callable, check_close, is_sequence, require_implemented
+    check_callable("build_vocabulary", build_vocabulary)
+    check_callable("one_hot", one_hot)
+    result = build_vocabulary("hello world")
+    require_implemented("build_vocabulary('hello world')", result)
+    if not is_sequence(result) or len(result) != 3:
+        raise CheckFailure("build_vocabulary should return (chars, char_to_ix, ix_to_char).")
+    chars, char_to_ix, ix_to_char = result
+    if list(chars) != [" ", "d", "e", "h", "l", "o", "r", "w"]:
+        raise CheckFailure(f"build_vocabulary('hello world') gave chars {list(chars)}; expected the "
+                           "distinct characters, sorted: [' ', 'd', 'e', 'h', 'l', 'o', 'r', 'w'].")
+    if dict(char_to_ix) != {ch: i for i, ch in enumerate(chars)}:
+        raise CheckFailure("build_vocabulary: char_to_ix should map each character to its index in chars.")
+    expected = [0.0] * 8
+    expected[3] = 1.0
+    check_close("one_hot(3, 8)", one_hot(3, 8), [[v] for v in expected])
+
+
+@hidden(points=1)
+def test_vocabulary_maps_are_inverse_and_cover_the_text(build_vocabulary, one_hot):
+    import numpy as np
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.arrays import check_close
+    text = "Mr. Sherlock Holmes, who was usually very late in the mornings,\nsat at the\tbreakfast table. Élan!"
+    chars, char_to_ix, ix_to_char = build_vocabulary(text)
+    if list(chars) != sorted(set(text)):
+        raise CheckFailure(f"build_vocabulary: chars has {len(chars)} entries in the order {''.join(chars)!r}; "
+                           "expected every distinct character once, sorted (newline and tab included).")
+    if any(ix_to_char[char_to_ix[ch]] != ch for ch in chars) or sorted(ix_to_char) != list(range(len(chars))):
+        raise CheckFailure("build_vocabulary: ix_to_char should undo char_to_ix, with the keys 0 .. V-1.")
+    for ix in (0, len(chars) - 1):
+        check_close(f"one_hot({ix}, {len(chars)})", one_hot(ix, len(chars)), np.eye(len(chars))[:, [ix]])

@@ -1,0 +1,122 @@
+"""A training loop judged by what it hands to the functions it calls.
+
+``LoopSpy`` stands in for a lab's ``init_params``, ``forward``, ``sequence_loss``,
+``backward``, ``clip_gradients`` and ``adagrad_update`` (the reference ones, recorded), and
+``check`` then replays the loop the lab asks for: which chunk each iteration reads, which
+state it starts from, and that gradients, clipped gradients, Adagrad memory and parameters
+are passed on from one call to the next.
+"""
+
+import numpy as np
+
+from .failures import CheckFailure
+
+
+def _same(a, b):
+    try:
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-12, atol=1e-15))
+
+
+def _same_all(a, b):
+    return a is not None and b is not None and len(a) == len(b) and all(map(_same, a, b))
+
+
+class LoopSpy:
+    """Recorded calls of one run of a char-level training loop over ``data`` (indices)."""
+
+    def __init__(self, reference, data, seq_length, learning_rate):
+        self.reference, self.data = reference, list(data)
+        self.seq_length, self.learning_rate = seq_length, learning_rate
+        self.initial = None
+        self.steps = []  # one dict per forward call
+
+    def replacements(self):
+        """The notebook globals to swap in while the loop runs."""
+        ref = self.reference
+
+        def init_params(*args, **kwargs):
+            self.initial = ref.init_params(*args, **kwargs)
+            return self.initial
+
+        def forward(inputs, hprev, params):
+            result = ref.forward(inputs, hprev, params)
+            self.steps.append({"inputs": [int(i) for i in inputs], "hprev": np.array(hprev, dtype=float),
+                               "params": params, "last_state": result[1][len(inputs) - 1]})
+            return result
+
+        def backward(xs, hs, ps, targets, params):
+            grads = ref.backward(xs, hs, ps, targets, params)
+            self._current().update(targets=[int(i) for i in targets], grads=grads)
+            return grads
+
+        def clip_gradients(grads, *args, **kwargs):
+            clipped = ref.clip_gradients(grads, *args, **kwargs)
+            self._current().update(clip_input=grads, clipped=clipped)
+            return clipped
+
+        def adagrad_update(params, grads, memory, learning_rate):
+            result = ref.adagrad_update(params, grads, memory, learning_rate)
+            self._current().update(update_params=params, update_grads=grads, memory=memory,
+                                   learning_rate=learning_rate, updated=result)
+            return result
+
+        return {"init_params": init_params, "forward": forward, "backward": backward,
+                "clip_gradients": clip_gradients, "adagrad_update": adagrad_update,
+                "sequence_loss": ref.sequence_loss, "one_hot": ref.one_hot, "softmax": ref.softmax}
+
+    def _current(self):
+        return self.steps[-1] if self.steps else {}
+
+    def check(self, function):
+        """Fail with the first iteration (and the first thing in it) that breaks the loop."""
+        if not self.steps:
+            raise CheckFailure(f"{function} never called forward.")
+        pointer, memory, params = 0, None, self.initial
+        for k, step in enumerate(self.steps):
+            restart = k == 0 or pointer + self.seq_length + 1 >= len(self.data)
+            if restart:
+                pointer = 0
+            inputs = self.data[pointer:pointer + self.seq_length]
+            targets = self.data[pointer + 1:pointer + self.seq_length + 1]
+            where = f"{function}, iteration {k}"
+            if step["inputs"] != inputs:
+                raise CheckFailure(
+                    f"{where}: forward got the inputs {step['inputs'][:6]}... but the chunk of characters "
+                    f"{pointer} .. {pointer + self.seq_length - 1} is {inputs[:6]}...: move the pointer by "
+                    "seq_length every iteration, and back to 0 when the next chunk would run past the end.")
+            if step.get("targets") != targets:
+                raise CheckFailure(f"{where}: backward got the targets {str(step.get('targets'))[:40]}; the "
+                                   "targets are the inputs shifted by one character, "
+                                   "data[pointer + 1 : pointer + seq_length + 1].")
+            expected_state = np.zeros_like(step["hprev"]) if restart else self.steps[k - 1]["last_state"]
+            if not _same(step["hprev"], expected_state):
+                raise CheckFailure(
+                    f"{where}: forward started from the wrong hidden state; "
+                    + ("start from zeros at the first iteration and whenever the pointer goes back to the start."
+                       if restart else "a chunk starts from the last hidden state of the chunk before it "
+                       "(hs[len(inputs) - 1]), so that the model reads the text as one long sequence."))
+            if params is not None and not _same_all(step["params"], params):
+                raise CheckFailure(f"{where}: forward did not get the parameters that "
+                                   + ("init_params returned." if k == 0 else "adagrad_update returned "
+                                      "in the iteration before: keep the updated parameters."))
+            if "clip_input" not in step or not _same_all(step["clip_input"], step.get("grads")):
+                raise CheckFailure(f"{where}: clip the gradients that backward returned "
+                                   "(clip_gradients(grads)) before the update.")
+            if "updated" not in step or not _same_all(step["update_grads"], step["clipped"]):
+                raise CheckFailure(f"{where}: adagrad_update must get the clipped gradients.")
+            if not _same_all(step["update_params"], step["params"]):
+                raise CheckFailure(f"{where}: adagrad_update must get the parameters this iteration used.")
+            zeros = [np.zeros_like(np.asarray(p, dtype=float)) for p in step["params"]]
+            if not _same_all(step["memory"], zeros if memory is None else memory):
+                raise CheckFailure(f"{where}: adagrad_update got a memory that is not " + (
+                    "zeros (start with np.zeros_like of each parameter)." if memory is None else
+                    "the one it returned in the iteration before: Adagrad's memory sums the squared "
+                    "gradients over the whole training."))
+            if not np.isclose(float(step["learning_rate"]), self.learning_rate):
+                raise CheckFailure(f"{where}: adagrad_update got the learning rate {step['learning_rate']}, "
+                                   f"not learning_rate = {self.learning_rate}.")
+            params, memory = step["updated"]
+            pointer += self.seq_length

@@ -1,0 +1,29 @@
+from otter.test_files import test_case
+
+OK_FORMAT = False
+
+name = "q4"
+points = 3
+
+@test_case(points=1, hidden=False)
+def test_forward_returns_dicts_of_steps(env, forward):
+    import numpy as np
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.arrays import check_callable, check_shape, is_sequence, require_implemented
+    from rnnlab_checks.fixtures import char_rnn_shapes, random_params
+    from rnnlab_checks.reference import reference_globals
+    check_callable('forward', forward)
+    rng = np.random.default_rng(0)
+    params = random_params(rng, char_rnn_shapes(5, 4))
+    with reference_globals('char_rnn_numpy', env, ['one_hot', 'softmax']):
+        result = forward([0, 3, 1], np.zeros((5, 1)), params)
+    require_implemented('forward', result)
+    if not is_sequence(result) or len(result) != 3:
+        raise CheckFailure('forward should return (xs, hs, ps).')
+    for name, steps, shape in zip(['xs', 'hs', 'ps'], result, [(4, 1), (5, 1), (4, 1)]):
+        expected_keys = {-1, 0, 1, 2} if name == 'hs' else {0, 1, 2}
+        if not isinstance(steps, dict) or set(steps) != expected_keys:
+            raise CheckFailure(f'forward([0, 3, 1], ...): {name} should be a dict with the keys {sorted(expected_keys)}' + (' (hs[-1] is hprev)' if name == 'hs' else '') + '.')
+        for t in sorted(steps):
+            check_shape(f'forward: {name}[{t}]', steps[t], shape)
+

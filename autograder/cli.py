@@ -10,6 +10,7 @@ import nbformat
 
 from . import batch, grading, reports
 from .build import DIST, build_lab
+from .checks.corpora import CORPORA, CorpusNotFound, corpus_path
 from .labs import available_labs
 from .variants import buggy_notebook, catalogue
 
@@ -75,6 +76,8 @@ def main(argv=None):
                            help=f"seconds per submission (default {grading.TIME_LIMIT})")
     grade_cmd.add_argument("--memory-limit", type=int, default=grading.MEMORY_LIMIT // 2**20,
                            help="MB for the student's kernel (default 768, as on Gradescope)")
+    corpus = commands.add_parser("corpus", help="find a corpus, downloading it once if need be; print its path")
+    corpus.add_argument("name", choices=sorted(CORPORA))
     demo = commands.add_parser("demo", help="build every lab and grade its example submissions")
     demo.add_argument("--out", type=Path, default=Path("grading-output"))
     args = parser.parse_args(argv)
@@ -83,6 +86,12 @@ def main(argv=None):
         for lab in args.labs or available_labs():
             result = build_lab(lab)
             print(f"{lab}: {result.student_notebook}\n  {result.autograder_zip}\n  {result.student_bundle}")
+    elif args.command == "corpus":
+        try:
+            print(corpus_path(args.name))
+        except CorpusNotFound as error:
+            print(error, file=sys.stderr)
+            return 1
     elif args.command == "grade":
         grade(args.lab, args.submissions, args.out, args.jobs, time_limit=args.time_limit,
               memory_limit=args.memory_limit * 2**20)

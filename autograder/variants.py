@@ -25,14 +25,23 @@ class Variant:
 
 
 def catalogue(lab):
-    """The variants of ``lab`` (an empty list if it has none)."""
+    """The buggy variants of ``lab`` (an empty list if it has none)."""
+    return list(getattr(_variants_module(lab), "VARIANTS", []))
+
+
+def alternatives(lab):
+    """Correct code of ``lab`` written differently (``ALTERNATIVES``): full marks expected."""
+    return list(getattr(_variants_module(lab), "ALTERNATIVES", []))
+
+
+def _variants_module(lab):
     path = ASSIGNMENTS / lab / "variants.py"
     if not path.exists():
-        return []
+        return None
     spec = importlib.util.spec_from_file_location(f"rnnlab_variants_{lab}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return list(module.VARIANTS)
+    return module
 
 
 def buggy_notebook(solution_notebook, variant):

@@ -1,5 +1,6 @@
 """Every buggy variant of each lab's catalogue loses points on its own question, with its
-message, and every test case of a lab fails for at least one variant."""
+message; every test case of a lab fails for at least one variant; the reference and the
+lab's correct rewrites get full marks."""
 
 from concurrent.futures import ThreadPoolExecutor
 
@@ -8,15 +9,17 @@ import pytest
 
 from autograder.grading import unpacked
 from autograder.labs import available_labs, load_lab
-from autograder.variants import buggy_notebook, catalogue
+from autograder.variants import alternatives, buggy_notebook, catalogue
 from conftest import solution_notebook_of
 
 CASES = [(lab, variant) for lab in available_labs() for variant in catalogue(lab)]
+CORRECT = [(lab, variant) for lab in available_labs() for variant in [None, *alternatives(lab)]]
 
 
 @pytest.fixture(scope="module")
 def graded(build, tmp_path_factory):
-    """``graded(lab)``: the whole catalogue of ``lab`` graded once, two at a time (one per core)."""
+    """``graded(lab)``: the reference, the catalogue and the rewrites of ``lab`` graded once,
+    two at a time (one per core); keyed by variant name (the reference: None)."""
     results = {}
 
     def get(lab):
@@ -26,12 +29,14 @@ def graded(build, tmp_path_factory):
 
             with unpacked(built.autograder_zip) as autograder:
                 def grade(variant):
+                    if variant is None:
+                        return None, autograder.grade(solution_notebook_of(built))
                     path = folder / f"{variant.name}.ipynb"
                     nbformat.write(buggy_notebook(solution_notebook_of(built), variant), path)
                     return variant.name, autograder.grade(path)
 
                 with ThreadPoolExecutor(2) as pool:
-                    results[lab] = dict(pool.map(grade, catalogue(lab)))
+                    results[lab] = dict(pool.map(grade, [None, *catalogue(lab), *alternatives(lab)]))
         return results[lab]
 
     return get
@@ -53,9 +58,16 @@ def test_variant_loses_points_on_its_question_only(graded, lab, variant):
     assert variant.message in question.output, question.output
 
 
+@pytest.mark.parametrize("lab,variant", CORRECT, ids=[f"{lab}-{v.name if v else 'reference'}" for lab, v in CORRECT])
+def test_correct_code_gets_full_marks(graded, lab, variant):
+    result = graded(lab)[variant.name if variant else None]
+    assert (result.status, result.score) == ("ok", result.possible), [q.output for q in result.questions]
+
+
 @pytest.mark.parametrize("lab", available_labs())
 def test_every_test_case_fails_for_some_variant(graded, lab):
-    failed = {(q.name, case) for result in graded(lab).values()
+    buggy = {v.name for v in catalogue(lab)}
+    failed = {(q.name, case) for name, result in graded(lab).items() if name in buggy
               for q in result.questions for case in q.failed_cases}
     every = {(q.name, t.name) for q in load_lab(lab).questions.values() for t in q.tests}
     assert sorted(every - failed) == []

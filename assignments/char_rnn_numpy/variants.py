@@ -1,7 +1,8 @@
 """Realistic buggy submissions of char_rnn_numpy: each must lose points on its question only.
 
 The first entry is the buggy example submission that ``rnnlab demo`` grades.  The first
-four are the defects of the original min-char-rnn material.
+four are the defects of the original min-char-rnn material.  ``ALTERNATIVES`` are correct
+code written differently, which must keep full marks.
 """
 
 from autograder.variants import Variant
@@ -92,4 +93,16 @@ VARIANTS = [
     Variant("predict_returns_the_prefix_too", "q9",
             'return "".join(ix_to_char[ix] for ix in indices)', 'return prefix + "".join(ix_to_char[ix] for ix in indices)',
             "should return a str of the 30 characters it wrote"),
+]
+
+ALTERNATIVES = [
+    Variant("vocabulary_as_a_string", "", "chars = sorted(set(text))", 'chars = "".join(sorted(set(text)))', ""),
+    Variant("forward_with_inline_one_hots", "", "xs[t] = one_hot(ix, U.shape[1])",
+            "xs[t] = np.zeros((U.shape[1], 1))\n        xs[t][ix] = 1", ""),
+    Variant("clipping_in_place", "", "return tuple(np.clip(g, -limit, limit) for g in grads)",
+            "for g in grads:\n        np.clip(g, -limit, limit, out=g)\n    return grads", ""),
+    Variant("adagrad_returns_lists", "", "return params, memory", "return list(params), list(memory)", ""),
+    Variant("sample_returns_an_array", "", "    return indices\n", "    return np.array(indices)\n", ""),
+    Variant("training_calls_by_keyword", "", "xs, hs, ps = forward(inputs, hprev, params)",
+            "xs, hs, ps = forward(inputs=inputs, hprev=hprev, params=params)", ""),
 ]

@@ -46,10 +46,16 @@ def _variants_module(lab):
 
 def buggy_notebook(solution_notebook, variant):
     """A copy of the solution notebook with ``variant`` applied; fails if it does not apply."""
+    return rewritten_notebook(solution_notebook, [variant])
+
+
+def rewritten_notebook(solution_notebook, variants):
+    """A copy of the solution notebook with every one of ``variants`` applied, in order."""
     notebook = nbformat.read(solution_notebook, as_version=4)
-    hits = [c for c in notebook.cells if c.cell_type == "code" and variant.find in c.source]
-    count = sum(c.source.count(variant.find) for c in hits)
-    if count != 1:
-        raise ValueError(f"variant {variant.name}: the text to replace occurs {count} times, not once")
-    hits[0].source = hits[0].source.replace(variant.find, variant.replace)
+    for variant in variants:
+        hits = [c for c in notebook.cells if c.cell_type == "code" and variant.find in c.source]
+        count = sum(c.source.count(variant.find) for c in hits)
+        if count != 1:
+            raise ValueError(f"variant {variant.name}: the text to replace occurs {count} times, not once")
+        hits[0].source = hits[0].source.replace(variant.find, variant.replace)
     return notebook

@@ -9,17 +9,19 @@ import pytest
 
 from autograder.grading import unpacked
 from autograder.labs import available_labs, load_lab
-from autograder.variants import alternatives, buggy_notebook, catalogue
+from autograder.variants import alternatives, buggy_notebook, catalogue, rewritten_notebook
 from conftest import solution_notebook_of
 
 CASES = [(lab, variant) for lab in available_labs() for variant in catalogue(lab)]
-CORRECT = [(lab, variant) for lab in available_labs() for variant in [None, *alternatives(lab)]]
+# The reference, and one notebook with all of a lab's correct rewrites at once.
+CORRECT = ([(lab, "reference") for lab in available_labs()]
+           + [(lab, "rewritten") for lab in available_labs() if alternatives(lab)])
 
 
 @pytest.fixture(scope="module")
 def graded(build, tmp_path_factory):
     """``graded(lab)``: the reference, the catalogue and the rewrites of ``lab`` graded once,
-    two at a time (one per core); keyed by variant name (the reference: None)."""
+    two at a time (one per core); keyed by variant name, 'reference' and 'rewritten'."""
     results = {}
 
     def get(lab):
@@ -29,14 +31,17 @@ def graded(build, tmp_path_factory):
 
             with unpacked(built.autograder_zip) as autograder:
                 def grade(variant):
-                    if variant is None:
-                        return None, autograder.grade(solution_notebook_of(built))
-                    path = folder / f"{variant.name}.ipynb"
-                    nbformat.write(buggy_notebook(solution_notebook_of(built), variant), path)
-                    return variant.name, autograder.grade(path)
+                    if variant == "reference":
+                        return variant, autograder.grade(solution_notebook_of(built))
+                    path = folder / f"{getattr(variant, 'name', variant)}.ipynb"
+                    notebook = (rewritten_notebook(solution_notebook_of(built), alternatives(lab))
+                                if variant == "rewritten" else buggy_notebook(solution_notebook_of(built), variant))
+                    nbformat.write(notebook, path)
+                    return path.stem, autograder.grade(path)
 
+                kinds = [kind for name, kind in CORRECT if name == lab]
                 with ThreadPoolExecutor(2) as pool:
-                    results[lab] = dict(pool.map(grade, [None, *catalogue(lab), *alternatives(lab)]))
+                    results[lab] = dict(pool.map(grade, [*kinds, *catalogue(lab)]))
         return results[lab]
 
     return get
@@ -58,9 +63,9 @@ def test_variant_loses_points_on_its_question_only(graded, lab, variant):
     assert variant.message in question.output, question.output
 
 
-@pytest.mark.parametrize("lab,variant", CORRECT, ids=[f"{lab}-{v.name if v else 'reference'}" for lab, v in CORRECT])
-def test_correct_code_gets_full_marks(graded, lab, variant):
-    result = graded(lab)[variant.name if variant else None]
+@pytest.mark.parametrize("lab,kind", CORRECT, ids=[f"{lab}-{kind}" for lab, kind in CORRECT])
+def test_correct_code_gets_full_marks(graded, lab, kind):
+    result = graded(lab)[kind]
     assert (result.status, result.score) == ("ok", result.possible), [q.output for q in result.questions]
 
 

@@ -103,6 +103,10 @@ ALTERNATIVES = [
             "for g in grads:\n        np.clip(g, -limit, limit, out=g)\n    return grads", ""),
     Variant("adagrad_returns_lists", "", "return params, memory", "return list(params), list(memory)", ""),
     Variant("sample_returns_an_array", "", "    return indices\n", "    return np.array(indices)\n", ""),
+    Variant("index_to_char_as_a_list", "", "ix_to_char = {i: ch for i, ch in enumerate(chars)}",
+            "ix_to_char = list(chars)", ""),
+    Variant("wrapping_only_past_the_end", "", "pointer + seq_length + 1 >= len(data)",
+            "pointer + seq_length + 1 > len(data)", ""),
     Variant("training_calls_by_keyword", "", "xs, hs, ps = forward(inputs, hprev, params)",
             "xs, hs, ps = forward(inputs=inputs, hprev=hprev, params=params)", ""),
 ]

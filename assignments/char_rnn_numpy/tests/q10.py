@@ -40,7 +40,9 @@ def test_each_iteration_reads_the_next_chunk_and_carries_its_state(env, train):
     import numpy as np
     from rnnlab_checks.reference import reference_solution, swapped_globals
     from rnnlab_checks.training import LoopSpy
-    text = "It is a capital mistake to theorize before one has data. " * 3
+    # 177 characters: no chunk ends exactly at the last one, so that wrapping when the next
+    # chunk would reach the end (min-char-rnn's >=) or only when it would pass it (>) agree.
+    text = "It is a capital mistake to theorize before one has data. " * 3 + "Watson"
     char_to_ix = {ch: i for i, ch in enumerate(sorted(set(text)))}
     spy = LoopSpy(reference_solution("char_rnn_numpy"), [char_to_ix[ch] for ch in text], seq_length=10,
                   learning_rate=0.05)

@@ -16,6 +16,7 @@ import nbformat
 import yaml
 
 from .checks.corpora import CORPORA, corpus_path
+from .grading import IGNORED_CELL_TAG
 from .labs import ROOT, SOLUTIONS, Lab, load_lab
 
 CHECKS_PACKAGE = "rnnlab_checks"
@@ -24,7 +25,6 @@ DIST = ROOT / "dist"
 STUDENT_TEMPLATE = ROOT / "student_template"
 # What the zip's setup installs on Gradescope next to otter itself.
 GRADING_REQUIREMENTS = ["numpy>=1.26", "torch==2.13.0", "matplotlib"]
-SKIP_WHEN_GRADING = "otter_ignore"
 # Fixed timestamp for the zip members, so that the same inputs give the same bytes.
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
@@ -73,7 +73,12 @@ def stage_support_files(lab, staging):
     shutil.copy(SOLUTIONS / f"{lab.name}.py", reference / f"{lab.name}.py")
     for name in lab.corpora:  # the grader reads them offline, from where students cannot
         (reference / "data").mkdir(exist_ok=True)
-        shutil.copy(corpus_path(name), reference / "data" / CORPORA[name].filename)
+        path = corpus_path(name)
+        if CORPORA[name].sha256 and hashlib.sha256(path.read_bytes()).hexdigest() != CORPORA[name].sha256:
+            print(f"rnnlab build {lab.name}: {path} is not the course's copy of {CORPORA[name].filename} "
+                  "that the checks' thresholds were calibrated on (see README, Corpora); the zip "
+                  "carries it anyway.", file=sys.stderr)
+        shutil.copy(path, reference / "data" / CORPORA[name].filename)
     (staging / "requirements.txt").write_text("\n".join(GRADING_REQUIREMENTS) + "\n")
 
 
@@ -101,7 +106,7 @@ def master_notebook(lab: Lab):
         elif kind == "python":
             cells.append(nbformat.v4.new_code_cell(value))
         elif kind == "python skip-when-grading":  # otter's tag: neither otter nor rnnlab runs it
-            cells.append(nbformat.v4.new_code_cell(value, metadata={"tags": [SKIP_WHEN_GRADING]}))
+            cells.append(nbformat.v4.new_code_cell(value, metadata={"tags": [IGNORED_CELL_TAG]}))
         elif kind == "code":
             cells.append(nbformat.v4.new_code_cell(lab.sections[value]))
         else:

@@ -31,6 +31,8 @@ CELL_TIME_LIMIT = 120
 QUESTION_TIME_LIMIT = 120
 MEMORY_LIMIT = 768 * 2**20
 FEEDBACK_LIMIT = 20_000
+# Cells with otter's tag are not run while grading (training on a whole corpus, say).
+IGNORED_CELL_TAG = "otter_ignore"
 # The plots a notebook draws (its loss curves) go into the feedback page, the first few only.
 MAX_IMAGES = 4
 
@@ -319,7 +321,7 @@ class _Run:
 
     def grade(self, notebook, questions):
         code_cells = [c.source for c in notebook.cells
-                      if c.cell_type == "code" and "otter_ignore" not in c.metadata.get("tags", [])]
+                      if c.cell_type == "code" and IGNORED_CELL_TAG not in c.metadata.get("tags", [])]
         results = []
         try:
             for number, source in enumerate(code_cells, 1):

@@ -12,6 +12,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .checks.corpora import CORPORA
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 ASSIGNMENTS = ROOT / "assignments"
@@ -87,6 +89,9 @@ def load_lab(name):
         raise ValueError(f"{name}: solution sections never placed in the narrative: {sorted(unused)}")
     settings = ASSIGNMENTS / name / "lab.toml"
     corpora = tomllib.loads(settings.read_text()).get("corpora", []) if settings.exists() else []
+    known = set(CORPORA)
+    if not isinstance(corpora, list) or not set(corpora) <= known:
+        raise ValueError(f"{name}/lab.toml: corpora should be a list of {sorted(known)}, not {corpora!r}")
     return Lab(name, sections, blocks, questions, corpora)
 
 

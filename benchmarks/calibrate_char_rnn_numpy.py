@@ -17,6 +17,7 @@ import numpy as np
 import solutions.char_rnn_numpy as reference
 from autograder.checks.corpora import load_corpus
 from autograder.checks.text import compression_ratio, real_word_share, words_of
+from autograder.checks.training import TRAINING_PIECES
 from autograder.labs import SOLUTIONS
 from autograder.variants import catalogue
 
@@ -37,8 +38,7 @@ def variant_module(variant):
 def figures(module, seed, corpus, vocabulary):
     """What the hidden test measures, for ``module.train`` with the reference's pieces."""
     chars, char_to_ix, ix_to_char = reference.build_vocabulary(corpus)
-    for name in ["init_params", "forward", "sequence_loss", "backward", "clip_gradients", "adagrad_update",
-                 "one_hot", "softmax"]:
+    for name in TRAINING_PIECES:
         setattr(module, name, getattr(reference, name))
     params, smooth = module.train(corpus[100_000:120_000], char_to_ix, hidden_size=100, seq_length=25,
                                   learning_rate=0.03, num_iterations=2000, seed=seed)

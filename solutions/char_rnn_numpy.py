@@ -210,11 +210,12 @@ def train(text, char_to_ix, hidden_size=HIDDEN_SIZE, seq_length=SEQ_LENGTH, lear
     Walk through the text in chunks of ``seq_length`` characters: the targets are the inputs
     shifted by one character, and the last hidden state of a chunk is the first of the next.
     At the start, and whenever the next chunk would run past the end of the text, go back to
-    the start with a zero hidden state.  Per iteration: forward, loss, backward, clip,
-    Adagrad.  ``smooth_losses`` has one entry per iteration: the loss smoothed as
+    the start with a zero hidden state.  Each iteration calls your ``forward``,
+    ``sequence_loss``, ``backward``, ``clip_gradients`` and ``adagrad_update``, keeping what
+    they return.  ``smooth_losses`` has one entry per iteration: the loss smoothed as
     ``smooth = 0.999 * smooth + 0.001 * loss``, starting from the loss of uniform guessing,
-    seq_length * ln(V).  Parameters come from ``init_params`` with
-    ``np.random.default_rng(seed)``.
+    seq_length * ln(V).  The parameters come from one call of
+    ``init_params(hidden_size, V, np.random.default_rng(seed))``.
     """
     # BEGIN SOLUTION
     rng = np.random.default_rng(seed)

@@ -131,7 +131,7 @@ def test_checkpoints_load_weights_and_refuse_code(tmp_path):
 
 
 def test_chi_square_p_values_match_the_tables():
-    from autograder.checks.statistics import chi_square_p_value
+    from autograder.checks.sampling import chi_square_p_value
     # Critical values from the chi-square table: (statistic, degrees of freedom, p).
     for statistic, dof, p in [(3.841, 1, 0.05), (11.070, 5, 0.05), (20.515, 5, 0.001), (124.342, 100, 0.05)]:
         assert chi_square_p_value(statistic, dof) == pytest.approx(p, rel=2e-3)
@@ -139,7 +139,7 @@ def test_chi_square_p_values_match_the_tables():
 
 
 def test_draws_from_the_distribution_pass_and_argmax_draws_fail():
-    from autograder.checks.statistics import check_draws_follow
+    from autograder.checks.sampling import check_draws_follow
     probabilities = np.array([0.5, 0.3, 0.2])
     draws = np.random.default_rng(0).choice(3, size=2000, p=probabilities)
     assert check_draws_follow("sample", draws, probabilities, 0.001, "at T = 1") > 0.001

@@ -33,6 +33,14 @@ def as_array(what, value):
         raise CheckFailure(f"{what} should be a numeric array, got {type(value).__name__} ({error}).")
 
 
+def as_number(what, value):
+    """``value`` as a float (a NumPy scalar or a one-element array will do), or a failure."""
+    array = as_array(what, value)
+    if array.size != 1:
+        raise CheckFailure(f"{what} should be a number, got an array of shape {array.shape}.")
+    return float(array.reshape(()))
+
+
 def check_shape(what, value, expected_shape):
     """Fail unless ``value`` is an array of ``expected_shape``; returns it as float64."""
     array = as_array(what, value)
@@ -58,8 +66,10 @@ def check_close(what, value, expected, rtol=VALUE_RTOL, atol=VALUE_ATOL):
     if np.any(excess > 0):
         worst = np.unravel_index(int(np.argmax(excess)), expected.shape)
         index = tuple(int(i) for i in worst)
-        raise CheckFailure(f"{what} is wrong at index {index}: got {array[worst]:.6g}, "
-                           f"expected {expected[worst]:.6g}.")
+        got, wanted = f"{array[worst]:.6g}", f"{expected[worst]:.6g}"
+        if got == wanted:  # a tiny tolerance: show the digits where they differ
+            got, wanted = f"{array[worst]:.16g}", f"{expected[worst]:.16g}"
+        raise CheckFailure(f"{what} is wrong at index {index}: got {got}, expected {wanted}.")
     return array
 
 

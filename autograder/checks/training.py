@@ -11,6 +11,10 @@ import numpy as np
 
 from .failures import CheckFailure
 
+# The functions of the other questions that a char-level training loop calls.
+TRAINING_PIECES = ("init_params", "forward", "sequence_loss", "backward", "clip_gradients", "adagrad_update",
+                   "one_hot", "softmax")
+
 
 def _same(a, b):
     try:
@@ -47,6 +51,11 @@ class LoopSpy:
                                "params": params, "last_state": result[1][len(inputs) - 1]})
             return result
 
+        def sequence_loss(ps, targets):
+            loss = ref.sequence_loss(ps, targets)
+            self._current().update(loss=loss)
+            return loss
+
         def backward(xs, hs, ps, targets, params):
             grads = ref.backward(xs, hs, ps, targets, params)
             self._current().update(targets=[int(i) for i in targets], grads=grads)
@@ -65,15 +74,25 @@ class LoopSpy:
 
         return {"init_params": init_params, "forward": forward, "backward": backward,
                 "clip_gradients": clip_gradients, "adagrad_update": adagrad_update,
-                "sequence_loss": ref.sequence_loss, "one_hot": ref.one_hot, "softmax": ref.softmax}
+                "sequence_loss": sequence_loss, "one_hot": ref.one_hot, "softmax": ref.softmax}
 
     def _current(self):
-        return self.steps[-1] if self.steps else {}
+        return self.steps[-1] if self.steps else {}  # a call before any forward is not recorded
 
-    def check(self, function):
-        """Fail with the first iteration (and the first thing in it) that breaks the loop."""
+    def check(self, function, smooth_losses, hidden_size, seed):
+        """Fail with the first iteration (and the first thing in it) that breaks the loop;
+        ``smooth_losses`` is what the loop returned, ``hidden_size`` and ``seed`` what it got."""
         if not self.steps:
             raise CheckFailure(f"{function} never called forward.")
+        vocab_size = len(set(self.data))
+        if self.initial is None or not _same_all(self.initial, self.reference.init_params(
+                hidden_size, vocab_size, np.random.default_rng(seed))):
+            raise CheckFailure(f"{function}: the parameters should come from init_params(hidden_size, "
+                               "vocab_size, np.random.default_rng(seed)), called once before the loop.")
+        self._check_iterations(function)
+        self._check_smoothing(function, smooth_losses, vocab_size)
+
+    def _check_iterations(self, function):
         pointer, memory, params = 0, None, self.initial
         for k, step in enumerate(self.steps):
             restart = k == 0 or pointer + self.seq_length + 1 >= len(self.data)
@@ -102,10 +121,14 @@ class LoopSpy:
                 raise CheckFailure(f"{where}: forward did not get the parameters that "
                                    + ("init_params returned." if k == 0 else "adagrad_update returned "
                                       "in the iteration before: keep the updated parameters."))
-            if "clip_input" not in step or not _same_all(step["clip_input"], step.get("grads")):
+            for name, key in (("clip_gradients", "clip_input"), ("adagrad_update", "updated")):
+                if key not in step:
+                    raise CheckFailure(f"{where}: {name} was not called; each iteration calls backward, "
+                                       "clip_gradients and adagrad_update (your functions of q5-q7).")
+            if not _same_all(step["clip_input"], step.get("grads")):
                 raise CheckFailure(f"{where}: clip the gradients that backward returned "
                                    "(clip_gradients(grads)) before the update.")
-            if "updated" not in step or not _same_all(step["update_grads"], step["clipped"]):
+            if not _same_all(step["update_grads"], step["clipped"]):
                 raise CheckFailure(f"{where}: adagrad_update must get the clipped gradients.")
             if not _same_all(step["update_params"], step["params"]):
                 raise CheckFailure(f"{where}: adagrad_update must get the parameters this iteration used.")
@@ -120,3 +143,19 @@ class LoopSpy:
                                    f"not learning_rate = {self.learning_rate}.")
             params, memory = step["updated"]
             pointer += self.seq_length
+
+    def _check_smoothing(self, function, smooth_losses, vocab_size):
+        losses = np.asarray(smooth_losses, dtype=np.float64).ravel()
+        if len(losses) != len(self.steps):
+            raise CheckFailure(f"{function} ran {len(self.steps)} iterations but returned {len(losses)} "
+                               "smooth losses; append one per iteration.")
+        smooth = self.seq_length * np.log(vocab_size)
+        for k, step in enumerate(self.steps):
+            if "loss" not in step:
+                raise CheckFailure(f"{function}, iteration {k}: sequence_loss was not called.")
+            smooth = 0.999 * smooth + 0.001 * float(step["loss"])
+            if not np.isclose(losses[k], smooth, rtol=1e-9):
+                raise CheckFailure(
+                    f"{function}: smooth_losses[{k}] is {losses[k]:.6g}, expected {smooth:.6g}: start from "
+                    "seq_length * ln(V), then smooth = 0.999 * smooth + 0.001 * loss at every iteration, "
+                    "and append the smoothed value.")

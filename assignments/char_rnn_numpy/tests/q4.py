@@ -45,19 +45,32 @@ def test_forward_values_from_the_given_state(env, forward):
         check_close(f"forward: ps[{t}] (softmax(V h_{t} + c))", ps[t], expected[2][t])
 
 
+@public(points=1)
+def test_sequence_loss_of_two_steps(sequence_loss):
+    import numpy as np
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.arrays import as_number, check_callable
+    check_callable("sequence_loss", sequence_loss)
+    ps = {0: np.array([[0.5], [0.25], [0.25]]), 1: np.array([[0.1], [0.8], [0.1]])}
+    loss = as_number("sequence_loss(ps, [0, 1])", sequence_loss(ps, [0, 1]))
+    expected = -np.log(0.5) - np.log(0.8)
+    if not np.isclose(loss, expected, rtol=1e-7):
+        raise CheckFailure(f"sequence_loss(ps, [0, 1]) is {loss:.6g}, expected -ln 0.5 - ln 0.8 = {expected:.6g}: "
+                           "the sum over the steps of -log ps[t][targets[t]] (a sum, not a mean).")
+
+
 @hidden(points=1)
 def test_sequence_loss_sums_the_cross_entropy(env, sequence_loss):
     import numpy as np
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.arrays import check_callable
+    from rnnlab_checks.arrays import VALUE_RTOL, as_number
     from rnnlab_checks.reference import trusted
-    check_callable("sequence_loss", sequence_loss)
     rng = np.random.default_rng(2)
     softmax = trusted("char_rnn_numpy", env, "softmax")
     ps = {t: softmax(rng.normal(size=(6, 1))) for t in range(5)}
     targets = [1, 0, 5, 5, 2]
     expected = -sum(np.log(ps[t][ix, 0]) for t, ix in enumerate(targets))
-    loss = sequence_loss(ps, targets)
-    if not np.isclose(float(loss), expected, rtol=1e-9):
-        raise CheckFailure(f"sequence_loss: got {float(loss):.6g} for 5 steps, expected {expected:.6g}: the "
+    loss = as_number("sequence_loss", sequence_loss(ps, targets))
+    if not np.isclose(loss, expected, rtol=VALUE_RTOL):
+        raise CheckFailure(f"sequence_loss: got {loss:.6g} for 5 steps, expected {expected:.6g}: the "
                            "sum over the steps of -log p_t[target_t] (a sum, not a mean).")

@@ -16,9 +16,12 @@ def test_returns_n_characters_of_the_vocabulary(env, predict):
     chars = 'abcdefgh '
     char_to_ix, ix_to_char = ({ch: i for i, ch in enumerate(chars)}, dict(enumerate(chars)))
     params = random_params(np.random.default_rng(0), char_rnn_shapes(6, len(chars)))
-    with reference_globals('char_rnn_numpy', env, ['sample', 'one_hot', 'softmax']):
+    with reference_globals('char_rnn_numpy', env, ['sample', 'forward', 'one_hot', 'softmax']):
         text = predict(params, char_to_ix, ix_to_char, 'bad cab', 30, 1.0, notebook_generator(env, 1))
+        again = predict(params, char_to_ix, ix_to_char, 'bad cab', 30, 1.0, notebook_generator(env, 1))
     require_implemented('predict', text)
     if not isinstance(text, str) or len(text) != 30 or (not set(text) <= set(chars)):
         raise CheckFailure(f'predict(..., n=30) should return a str of the 30 characters it wrote, got {text!r}.')
+    if text != again:
+        raise CheckFailure('predict: two calls with generators of the same seed wrote different texts; pass your rng on to sample.')
 

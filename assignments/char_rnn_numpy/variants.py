@@ -46,6 +46,16 @@ VARIANTS = [
             "return tuple(np.clip(g, -limit, limit) for g in grads)",
             "for g in grads:\n        np.clip(g, -limit, limit)\n    return tuple(grads)",
             "clipped to +-5"),
+    Variant("clipping_in_place", "q6", "return tuple(np.clip(g, -limit, limit) for g in grads)",
+            "for g in grads:\n        np.clip(g, -limit, limit, out=g)\n    return grads",
+            "changed the gradients it was given in place"),
+    Variant("adagrad_in_place", "q7",
+            "    memory = tuple(m + g * g for m, g in zip(memory, grads))\n"
+            "    params = tuple(p - learning_rate * g / np.sqrt(m + 1e-8) for p, g, m in zip(params, grads, memory))\n",
+            "    for p, g, m in zip(params, grads, memory):\n"
+            "        m += g * g\n"
+            "        p -= learning_rate * g / np.sqrt(m + 1e-8)\n",
+            "changed the parameters or the memory it was given in place"),
     Variant("sampling_ignores_temperature", "q8",
             "p = softmax((V @ h + c) / temperature)", "p = softmax(V @ h + c)",
             "at temperature 0.5"),
@@ -110,8 +120,6 @@ ALTERNATIVES = [
     Variant("vocabulary_as_a_string", "", "chars = sorted(set(text))", 'chars = "".join(sorted(set(text)))', ""),
     Variant("forward_with_inline_one_hots", "", "xs[t] = one_hot(ix, U.shape[1])",
             "xs[t] = np.zeros((U.shape[1], 1))\n        xs[t][ix] = 1", ""),
-    Variant("clipping_in_place", "", "return tuple(np.clip(g, -limit, limit) for g in grads)",
-            "for g in grads:\n        np.clip(g, -limit, limit, out=g)\n    return grads", ""),
     Variant("adagrad_returns_lists", "", "return params, memory", "return list(params), list(memory)", ""),
     Variant("sample_returns_an_array", "", "    return indices\n", "    return np.array(indices)\n", ""),
     Variant("index_to_char_as_a_list", "", "ix_to_char = {i: ch for i, ch in enumerate(chars)}",

@@ -100,11 +100,18 @@ def run(args):
         grade(args.lab, args.submissions, args.out, args.jobs, time_limit=args.time_limit,
               memory_limit=args.memory_limit * 2**20)
     else:
+        missing = []
         for lab in available_labs():
-            build_lab(lab)
+            try:
+                build_lab(lab)
+            except CorpusNotFound as error:  # the other labs are still worth showing
+                print(f"== {lab}: not built: {error}", file=sys.stderr)
+                missing.append(lab)
+                continue
             print(f"== {lab}: built dist/{lab}/; grading the example submissions")
             grade(lab, write_examples(lab), args.out / lab, details=True)
         print(f"all reports: {args.out}/<lab>/")
+        return 1 if missing else 0
     return 0
 
 

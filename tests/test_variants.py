@@ -27,21 +27,23 @@ def graded(build, tmp_path_factory):
     def get(lab):
         if lab not in results:
             built = build(lab)
+            solution = solution_notebook_of(built)
             folder = tmp_path_factory.mktemp(f"variants-{lab}")
-
-            with unpacked(built.autograder_zip) as autograder:
-                def grade(variant):
-                    if variant == "reference":
-                        return variant, autograder.grade(solution_notebook_of(built))
-                    path = folder / f"{getattr(variant, 'name', variant)}.ipynb"
-                    notebook = (rewritten_notebook(solution_notebook_of(built), alternatives(lab))
-                                if variant == "rewritten" else buggy_notebook(solution_notebook_of(built), variant))
-                    nbformat.write(notebook, path)
-                    return path.stem, autograder.grade(path)
-
-                kinds = [kind for name, kind in CORRECT if name == lab]
-                with ThreadPoolExecutor(2) as pool:
-                    results[lab] = dict(pool.map(grade, [*kinds, *catalogue(lab)]))
+            try:  # every notebook written first: a variant that no longer applies fails once, here
+                paths = {"reference": solution}
+                if alternatives(lab):
+                    paths["rewritten"] = folder / "rewritten.ipynb"
+                    nbformat.write(rewritten_notebook(solution, alternatives(lab)), paths["rewritten"])
+                for variant in catalogue(lab):
+                    paths[variant.name] = folder / f"{variant.name}.ipynb"
+                    nbformat.write(buggy_notebook(solution, variant), paths[variant.name])
+            except ValueError as error:
+                results[lab] = f"the catalogue of {lab} does not apply to its solution: {error}"
+            else:
+                with unpacked(built.autograder_zip) as autograder, ThreadPoolExecutor(2) as pool:
+                    results[lab] = dict(zip(paths, pool.map(autograder.grade, paths.values())))
+        if isinstance(results[lab], str):
+            pytest.fail(results[lab])
         return results[lab]
 
     return get

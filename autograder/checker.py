@@ -26,15 +26,13 @@ from .remote import Connection, PeerGone, RemoteCallable
 # on its data turns a runaway into a MemoryError, not a machine out of memory.  (Shared
 # libraries, such as torch's, do not count against it.)
 CHECKER_DATA_LIMIT = 2 * 2**30
-_PROTOCOL = sys.stdout
 
 
 def main():
     resource.setrlimit(resource.RLIMIT_DATA, (CHECKER_DATA_LIMIT, CHECKER_DATA_LIMIT))
     # The verdicts go out on a descriptor of their own: nothing printed, from Python or C,
     # may mix with them.
-    global _PROTOCOL
-    protocol = _PROTOCOL = os.fdopen(os.dup(1), "w")
+    protocol = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     source = Path.cwd()
@@ -43,7 +41,7 @@ def main():
 
     for line in sys.stdin:
         command = json.loads(line)
-        sock = _accept_kernel(command)
+        sock = _accept_kernel(command, protocol)
         if sock is None:
             _send(protocol, {"question": command["question"], "cases": [],
                              "error": "the kernel did not connect"})
@@ -53,9 +51,9 @@ def main():
         _send(protocol, run_tests(test_file, Connection(sock, trusted=True)))
 
 
-def _accept_kernel(command):
-    """Listen at ``command["socket"]`` and accept the kernel with pid ``command["pid"]``;
-    anyone else (another submission's kernel, found in /proc) is turned away."""
+def _accept_kernel(command, protocol):
+    """Listen at ``command["socket"]``, say so on ``protocol``, and accept the kernel with pid
+    ``command["pid"]``; anyone else (another submission's kernel, found in /proc) is turned away."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(command["socket"])
     if command.get("uid") is not None:  # the kernel runs as its own user, and only it may connect
@@ -63,7 +61,7 @@ def _accept_kernel(command):
         os.chmod(command["socket"], 0o600)
     listener.listen(4)
     deadline = time.monotonic() + command["wait"]
-    print(json.dumps({"listening": command["socket"]}), file=_PROTOCOL, flush=True)
+    _send(protocol, {"listening": command["socket"]})
     try:
         while time.monotonic() < deadline:
             listener.settimeout(max(0.01, deadline - time.monotonic()))
@@ -106,8 +104,6 @@ def run_tests(test_file, connection):
 def _send(stream, message):
     stream.write(json.dumps(message) + "\n")
     stream.flush()
-
-
 
 
 class CheckerProcess:

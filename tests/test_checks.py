@@ -158,3 +158,14 @@ def test_text_measures_separate_prose_from_loops_and_noise():
         check_sampled_text("train", "the dog " * 40, vocabulary, 0.5, 0.35)
     with pytest.raises(CheckFailure, match="only 0% of the words"):
         check_sampled_text("train", "xqz vbn plk " * 3, vocabulary, 0.15, 0.35)
+
+
+def test_loss_thresholds_speak_in_nats_and_bits_beside_the_baselines():
+    from autograder.checks.learning import check_loss_below
+    check_loss_below("train", "held-out loss", 2.3, 2.5, unit="character", uniform_guessing=4.62)
+    with pytest.raises(CheckFailure, match=r"is 3.0000 nats per character \(4.328 bits\), above the threshold "
+                                           r"2.5 \(uniform guessing 4.62, letter frequencies only 3.08\)"):
+        check_loss_below("train", "held-out loss", 3.0, 2.5, unit="character", uniform_guessing=4.62,
+                         letter_frequencies_only=3.08)
+    with pytest.raises(CheckFailure, match="diverged"):
+        check_loss_below("train_rnn", "validation loss", float("nan"), 0.33)

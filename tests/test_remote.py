@@ -1,5 +1,6 @@
 """The line between the checks and student code: plain data crosses, code never does."""
 
+import io
 import json
 import socket
 import struct
@@ -222,8 +223,10 @@ def test_the_checker_lets_in_only_its_own_kernel(tmp_path):
 
     thread = threading.Thread(target=intrude)
     thread.start()
-    accepted = _accept_kernel({"socket": path, "wait": 10, "pid": kernel.pid, "uid": None})
+    said = io.StringIO()
+    accepted = _accept_kernel({"socket": path, "wait": 10, "pid": kernel.pid, "uid": None}, said)
     thread.join()
+    assert json.loads(said.getvalue()) == {"listening": path}
     assert accepted is not None
     pid = struct.unpack("3i", accepted.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
     assert pid == kernel.pid

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from .failures import CheckFailure
+
 
 def one_hot_sequence(rng, length, vocab_size):
     """A random sequence as one-hot columns, shape (length, vocab_size, 1)."""
@@ -42,8 +44,6 @@ def notebook_generator(env, seed):
     While grading, the notebook's functions run in the student's kernel, which can only call
     the checks' objects, not use their methods; a generator for them is made over there.
     """
-    from .failures import CheckFailure
-
     numpy = env.get("np")
     if numpy is None:
         raise CheckFailure("the notebook has no `np`: keep the first cell's `import numpy as np`.")

@@ -2,19 +2,21 @@
 
 import math
 
+import numpy as np
+
 from .failures import CheckFailure
 
 
-def check_loss_below(function, what, loss, threshold, floor, uniform):
-    """Fail unless ``loss`` is finite and below ``threshold`` (nats per token); the message
-    puts it between the task's entropy ``floor`` and the loss of ``uniform`` guessing."""
+def check_loss_below(function, what, loss, threshold, unit="token", **baselines):
+    """Fail unless ``loss`` is finite and below ``threshold`` nats per ``unit``; the message
+    gives it in bits too, beside the ``baselines`` (name -> nats, e.g. ``uniform=1.386``)."""
     loss = float(loss)
     if not math.isfinite(loss):
         raise CheckFailure(f"{function}: the {what} is {loss}; training diverged (NaN or inf).")
     if loss >= threshold:
-        raise CheckFailure(f"{function}: the {what} is {loss:.4f} nats per token, above the "
-                           f"threshold {threshold} (the task's floor is {floor}, uniform guessing "
-                           f"{uniform}).")
+        context = ", ".join(f"{name.replace('_', ' ')} {value:.3g}" for name, value in baselines.items())
+        raise CheckFailure(f"{function}: the {what} is {loss:.4f} nats per {unit} ({loss / math.log(2):.3f} "
+                           f"bits), above the threshold {threshold}" + (f" ({context})." if context else "."))
 
 
 def check_anbn_generation(function, generate, params, word_to_idx, idx_to_word,
@@ -41,8 +43,6 @@ def check_anbn_generation(function, generate, params, word_to_idx, idx_to_word,
 
 def check_loss_fell(function, what, losses, by):
     """Fail unless the recorded ``losses`` are finite and the last is ``by`` below the first."""
-    import numpy as np
-
     losses = np.asarray(losses, dtype=np.float64).ravel()
     if losses.size == 0 or not np.all(np.isfinite(losses)):
         raise CheckFailure(f"{function}: the {what} is missing or not finite; training diverged.")

@@ -45,4 +45,4 @@ def test_torch_training_learns(env, train_torch_lstm):
     # optimiser built on another model stays at 1.355 and batch_first=True at 0.572
     # (benchmarks/calibrate_rnn_lstm_numpy.py).  0.40 leaves 0.085 on the reference side.
     check_loss_below("train_torch_lstm", "training loss of the third epoch", losses[-1], 0.40,
-                     floor=0.187, uniform=1.386)
+                     entropy_floor=0.187, uniform_guessing=1.386)

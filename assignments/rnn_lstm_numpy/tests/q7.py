@@ -56,5 +56,5 @@ def test_learns_the_task_and_continues_every_n(env, train_rnn):
     # 1.48 and 0/11 (benchmarks/calibrate_rnn_lstm_numpy.py).  0.33 leaves 0.048 on the
     # reference side; one miss of the 11 continuations is tolerated.
     check_loss_below("train_rnn", "best validation loss in 20 epochs", min(val_losses), 0.33,
-                     floor=0.187, uniform=1.386)
+                     entropy_floor=0.187, uniform_guessing=1.386)
     check_anbn_generation("train_rnn", reference.greedy_generate, params, word_to_idx, idx_to_word)

@@ -5,6 +5,7 @@ Each step is a small function; ``build_lab`` runs them in order.
 """
 
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import nbformat
 import yaml
 
 from .checks.corpora import CORPORA, corpus_path
-from .grading import IGNORED_CELL_TAG
+from .grading import IGNORED_CELL_TAG, WRITTEN_QUESTIONS
 from .labs import ROOT, SOLUTIONS, Lab, load_lab
 
 CHECKS_PACKAGE = "rnnlab_checks"
@@ -79,6 +80,9 @@ def stage_support_files(lab, staging):
                   "that the checks' thresholds were calibrated on (see README, Corpora); the zip "
                   "carries it anyway.", file=sys.stderr)
         shutil.copy(path, reference / "data" / CORPORA[name].filename)
+    if lab.manual_questions:  # the grader carries their answers into the reports
+        (reference / WRITTEN_QUESTIONS).write_text(json.dumps(
+            [{"name": q.name, "points": q.points, "prompt": q.prompt} for q in lab.manual_questions], indent=1))
     (staging / "requirements.txt").write_text("\n".join(GRADING_REQUIREMENTS) + "\n")
 
 
@@ -118,9 +122,13 @@ def master_notebook(lab: Lab):
 
 def question_cells(lab, question):
     """BEGIN QUESTION ... END QUESTION for one question, in otter assign's format."""
-    cells = [raw(f"# BEGIN QUESTION\nname: {question.name}\npoints: {question.points:g}")]
+    config = f"# BEGIN QUESTION\nname: {question.name}\npoints: {question.points:g}"
+    cells = [raw(config + ("\nmanual: true" if question.manual else ""))]
     if question.prompt:
         cells.append(nbformat.v4.new_markdown_cell(question.prompt))
+    if question.manual:  # a written answer: otter replaces it by a prompt to type one
+        return cells + [raw("# BEGIN SOLUTION"), nbformat.v4.new_markdown_cell(question.answer),
+                        raw("# END SOLUTION"), raw("# END QUESTION")]
     cells.append(raw("# BEGIN SOLUTION"))
     cells.extend(nbformat.v4.new_code_cell(lab.sections[s]) for s in question.solution_sections)
     cells.append(raw("# END SOLUTION"))

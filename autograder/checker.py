@@ -1,7 +1,8 @@
 """The trusted side of grading: a lab's tests, run against a student's kernel over a socket.
 
 The grader starts one checker per submission, in the unpacked autograder zip, and sends it
-one JSON line per question: ``{"question": "q5", "socket": PATH, "wait": SECONDS}``.  The
+one JSON line per question: ``{"question": "q5", "socket": PATH, "wait": SECONDS, "submission":
+FOLDER}``.  The
 checker listens on PATH, the kernel connects and serves the notebook's globals (see
 ``remote.serve``), the checker runs ``tests/q5.py`` with them as ``env`` and prints one JSON
 line with every case's verdict.  It never runs student code: everything it compares (with
@@ -26,6 +27,8 @@ from .remote import Connection, PeerGone, RemoteCallable
 # on its data turns a runaway into a MemoryError, not a machine out of memory.  (Shared
 # libraries, such as torch's, do not count against it.)
 CHECKER_DATA_LIMIT = 2 * 2**30
+# Named as ``rnnlab_checks.checkpoints.SUBMISSION_VARIABLE`` (the checks import nothing of ours).
+SUBMISSION_VARIABLE = "RNNLAB_SUBMISSION"
 
 
 def main():
@@ -48,6 +51,8 @@ def main():
             continue
         sock.settimeout(command["wait"])  # the kernel's side answers within the question's limit
         test_file = ExceptionTestFile.from_file(str(source / "tests" / f"{command['question']}.py"))
+        if command.get("submission"):  # where the checks find the files handed in (checkpoints)
+            os.environ[SUBMISSION_VARIABLE] = command["submission"]
         _send(protocol, run_tests(test_file, Connection(sock, trusted=True)))
 
 

@@ -12,7 +12,7 @@ from . import batch, grading, reports
 from .build import DIST, build_lab
 from .checks.corpora import CORPORA, CorpusNotFound, corpus_path
 from .labs import available_labs
-from .variants import buggy_notebook, catalogue
+from .variants import buggy_notebook, catalogue, example_files, write_submission
 
 
 def autograder_zip(lab, dist=DIST):
@@ -26,15 +26,16 @@ def autograder_zip(lab, dist=DIST):
 def write_examples(lab, dist=DIST):
     """A correct and a buggy example submission of ``lab``, in ``dist/<lab>/examples/``."""
     examples = Path(dist) / lab / "examples"
-    examples.mkdir(parents=True, exist_ok=True)
+    if examples.exists():
+        shutil.rmtree(examples)
+    examples.mkdir(parents=True)
     solution = Path(dist) / lab / "otter" / "autograder" / f"{lab}.ipynb"
-    shutil.copy(solution, examples / f"{lab}-correct.ipynb")
-    paths = [examples / f"{lab}-correct.ipynb"]
+    files = example_files(lab, Path(dist) / lab / "example-files")
+    paths = [write_submission(nbformat.read(solution, as_version=4), examples / f"{lab}-correct.ipynb", files)]
     variants = catalogue(lab)
     if variants:
-        buggy = examples / f"{lab}-buggy-{variants[0].name}.ipynb"
-        nbformat.write(buggy_notebook(solution, variants[0]), buggy)
-        paths.append(buggy)
+        paths.append(write_submission(buggy_notebook(solution, variants[0]),
+                                      examples / f"{lab}-buggy-{variants[0].name}.ipynb", files))
     return paths
 
 

@@ -33,6 +33,11 @@ MEMORY_LIMIT = 768 * 2**20
 FEEDBACK_LIMIT = 20_000
 # Cells with otter's tag are not run while grading (training on a whole corpus, say).
 IGNORED_CELL_TAG = "otter_ignore"
+# Questions answered in writing and graded by hand: listed in the zip's reference folder;
+# the answers are the markdown cells otter assign tagged as answer cells.
+WRITTEN_QUESTIONS = "written_questions.json"
+ANSWER_CELL_TAG = "otter_answer_cell"
+UNANSWERED = "_Type your answer here, replacing this text._"
 # The plots a notebook draws (its loss curves) go into the feedback page, the first few only.
 MAX_IMAGES = 4
 
@@ -110,6 +115,7 @@ class SubmissionResult:
     student: dict = field(default_factory=dict)
     fingerprint: str = ""
     isolation: dict = field(default_factory=dict)
+    written: list = field(default_factory=list)
 
     @property
     def score(self):
@@ -130,11 +136,14 @@ class SubmissionResult:
             "tests": [{"name": q.name, "score": q.score, "max_score": q.possible,
                        "status": "passed" if q.score >= q.possible else "failed",
                        "output": q.output[:FEEDBACK_LIMIT], "visibility": "visible"}
-                      for q in self.questions],
+                      for q in self.questions]
+            + [{"name": f"{w['name']} (written, {w['points']:g} pts, graded by hand)", "score": 0, "max_score": 0,
+                "output": (w["answer"] or "(no answer)")[:FEEDBACK_LIMIT], "visibility": "visible"}
+               for w in self.written],
             "rnnlab": {"submission": self.submission, "status": self.status, "messages": self.messages,
                        "seconds": round(self.seconds, 1), "peak_memory": self.peak_memory,
                        "student": self.student, "fingerprint": self.fingerprint,
-                       "isolation": self.isolation,
+                       "isolation": self.isolation, "written": self.written,
                        "questions": [asdict(q) for q in self.questions]},
         }
 
@@ -185,6 +194,12 @@ class Autograder:
         tests = sorted((self.source / "tests").glob("*.py"), key=lambda p: _natural_key(p.stem))
         return [(p.stem, float(ExceptionTestFile.from_file(str(p)).possible)) for p in tests]
 
+    @functools.cached_property
+    def written_questions(self):
+        """``[{"name", "points", "prompt"}]`` of the questions graded by hand."""
+        listed = self.source / "rnnlab_reference" / WRITTEN_QUESTIONS
+        return json.loads(listed.read_text()) if listed.exists() else []
+
     def grade(self, submission, time_limit=TIME_LIMIT, memory_limit=MEMORY_LIMIT,
               cell_time_limit=CELL_TIME_LIMIT, question_time_limit=QUESTION_TIME_LIMIT, checker_counts=False):
         """Grade one submission; never raises for bad input.  ``checker_counts``: the checker's
@@ -208,6 +223,7 @@ class Autograder:
                 grader = _Run(self.source, folder, memory_limit, deadline, cell_time_limit,
                               question_time_limit, hidden, checker_counts)
                 result = grader.grade(notebook, questions)
+                result.written = written_answers(notebook, self.written_questions)
         result.submission = Path(submission).stem
         result.seconds = time.monotonic() - started
         return result
@@ -280,6 +296,15 @@ def read_notebook(target, shown_name):
     if not any(cell.cell_type == "code" and cell.source.strip() for cell in notebook.cells):
         raise SubmissionError(f"{shown_name} has no code in it: submit the notebook with your work saved.")
     return notebook
+
+
+def written_answers(notebook, written_questions):
+    """Each question graded by hand with the student's answer: the answer cells (markdown,
+    tagged by otter assign) in the order of the questions; "" where none was written."""
+    cells = [c.source.strip() for c in notebook.cells
+             if c.cell_type == "markdown" and ANSWER_CELL_TAG in c.metadata.get("tags", [])]
+    return [{**question, "answer": answer if answer != UNANSWERED else ""}
+            for question, answer in zip(written_questions, cells + [""] * len(written_questions))]
 
 
 def install_support_files(source, submission):
@@ -391,7 +416,7 @@ class _Run:
             if self.checker_counts:
                 self.kernel.companions = [self.checker.process.pid]
         path = self.kernel.socket_path(name)
-        listening = self.checker.send({"question": name, "socket": path, "wait": limit,
+        listening = self.checker.send({"question": name, "socket": path, "wait": limit, "submission": self.kernel.cwd,
                                        "pid": self.kernel.pid, "uid": self.kernel.user}) and \
             self.checker.receive(CHECKER_WAIT)
         if not listening or "listening" not in listening:

@@ -20,6 +20,7 @@ ASSIGNMENTS = ROOT / "assignments"
 
 SECTION_MARKER = re.compile(r"^# %% \[(\w+)\]\s*$")
 NARRATIVE_MARKER = re.compile(r"^<!--\s*(code|question|solution)\s*:\s*(.*?)\s*-->\s*$")
+ANSWER_START, ANSWER_END = "<!-- answer -->", "<!-- /answer -->"
 
 
 @dataclass
@@ -41,6 +42,8 @@ class Question:
     prompt: str = ""
     solution_sections: list = field(default_factory=list)
     tests: list = field(default_factory=list)
+    manual: bool = False
+    answer: str = ""
 
 
 @dataclass
@@ -55,8 +58,13 @@ class Lab:
 
     @property
     def points(self):
-        """Total points."""
-        return sum(q.points for q in self.questions.values())
+        """Total points of the autograded questions."""
+        return sum(q.points for q in self.questions.values() if not q.manual)
+
+    @property
+    def manual_questions(self):
+        """The questions graded by hand (written answers)."""
+        return [q for q in self.questions.values() if q.manual]
 
 
 def available_labs():
@@ -72,6 +80,10 @@ def load_lab(name):
     sections = split_sections((SOLUTIONS / f"{name}.py").read_text())
     blocks, questions = parse_narrative((ASSIGNMENTS / name / "narrative.md").read_text())
     for question in questions.values():
+        if question.manual:
+            if not question.answer:
+                raise ValueError(f"{name}/{question.name}: a manual question needs an <!-- answer --> block")
+            continue
         question.tests = read_tests(ASSIGNMENTS / name / "tests" / f"{question.name}.py")
         missing = [s for s in question.solution_sections if s not in sections]
         if missing or not question.solution_sections:
@@ -114,10 +126,12 @@ def parse_narrative(text):
     kinds: ``markdown`` (text), ``python`` (a fenced code cell), ``python skip-when-grading``
     (one that the grader does not run: training on the whole corpus), ``code`` (a solution
     section shown whole) and ``question`` (a question name; its prompt and solution sections are in
-    the Question).  A question's prompt runs from its marker to its ``solution`` marker.
+    the Question).  A question's prompt runs from its marker to its ``solution`` marker.  A
+    question marked ``manual`` is answered in writing and graded by hand: its prompt runs to
+    an ``<!-- answer -->`` block, the reference answer, closed by ``<!-- /answer -->``.
     """
     blocks, questions, lines, current = [], {}, [], None
-    fence = None
+    fence = answer = None
 
     def flush():
         body = "\n".join(lines).strip("\n")
@@ -130,6 +144,20 @@ def parse_narrative(text):
             blocks.append(("markdown", body))
 
     for line in text.splitlines():
+        if answer is not None:
+            if line.strip() == ANSWER_END:
+                answer.answer = "\n".join(lines).strip("\n")
+                lines.clear()
+                answer = None
+            else:
+                lines.append(line)
+            continue
+        if line.strip() == ANSWER_START:
+            if current is None or not current.manual:
+                raise ValueError("an answer block outside a manual question")
+            flush()
+            answer, current = current, None
+            continue
         if fence:
             if line.strip() == "```":
                 blocks.append((fence, "\n".join(lines).strip("\n")))
@@ -155,7 +183,7 @@ def parse_narrative(text):
         elif kind == "question":
             fields = dict(re.findall(r"(\w+)=(\S+)", value))
             qname = value.split()[0]
-            current = Question(qname, float(fields.get("points", 0)))
+            current = Question(qname, float(fields.get("points", 0)), manual="manual" in value.split()[1:])
             questions[qname] = current
             blocks.append(("question", qname))
         else:

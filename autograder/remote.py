@@ -35,6 +35,8 @@ PORTABLE_EXCEPTIONS = {name for name in dir(builtins)
                        if isinstance(getattr(builtins, name), type)
                        and issubclass(getattr(builtins, name), Exception)} - {"StopIteration", "StopAsyncIteration"}
 _HEADER = struct.Struct(">Q")
+# Set on a tensor that arrived from a tensor with a ``grad_fn`` (not detached).
+GRAPH_MARK = "rnnlab_had_graph"
 _THIS_FILE = globals().get("__file__", "rnnlab_remote")
 
 
@@ -223,7 +225,10 @@ class _Encoder:
             array = value.detach().cpu()
             if array.dtype == torch.bfloat16:
                 array = array.float()
-            return {"$tensor": self._buffer(array.numpy()), "dtype": str(value.dtype)}
+            encoded = {"$tensor": self._buffer(array.numpy()), "dtype": str(value.dtype)}
+            if value.grad_fn is not None:  # what a truncated-BPTT check asks: is it detached?
+                encoded["graph"] = True
+            return encoded
         if isinstance(value, list):
             if _same_shaped_arrays(value):  # a sequence of hidden states travels as one buffer
                 return {"$arrays": self._buffer(np.stack(value))}
@@ -303,7 +308,11 @@ class _Decoder:
             if not isinstance(dtype, torch.dtype):
                 raise ProtocolError(f"unknown tensor dtype {value['dtype']!r}")
             tensor = tensor.to(dtype)
-            return tensor  # data only: autograd does not cross the line
+            # Data only: autograd does not cross the line, only the fact that the sender's
+            # tensor was the output of a graph (``GRAPH_MARK``).
+            if value.get("graph") is True:
+                setattr(tensor, GRAPH_MARK, True)
+            return tensor
         if tag == "$tuple":
             return tuple(self.decode(v) for v in value[tag])
         if tag == "$dict":

@@ -63,11 +63,14 @@ def feedback_page(result, plots):
                        for q in result.questions if q.score < q.possible)
     notes = "".join(f"<li>{escape(m)}</li>" for m in result.messages)
     images = "".join(f'<img src="{escape(p)}" alt="plot from the notebook" width="480">' for p in plots)
+    written = "".join(f"<h3>{escape(w['name'])} ({w['points']:g} pts)</h3><p>{escape(w['prompt'])}</p>"
+                      f"<pre>{escape(w['answer'] or '(no answer)')}</pre>" for w in result.written)
     return _page(f"Feedback: {result.submission}", f"""
 <p>Score: <b>{result.score:g} / {result.possible:g}</b> ({escape(result.status)})</p>
 {f"<h2>What happened while grading</h2><ul>{notes}</ul>" if notes else ""}
 <h2>Questions</h2><table><tr><th>question</th><th>score</th><th>status</th></tr>{rows}</table>
 <h2>Failing checks</h2>{failures or "<p>None: every check passed.</p>"}
+{f"<h2>Written answers (graded by hand, not in this score)</h2>{written}" if written else ""}
 {f"<h2>Your plots</h2>{images}" if images else ""}""")
 
 

@@ -2,11 +2,15 @@
 
 ``assignments/<lab>/variants.py`` defines ``VARIANTS``, a list of ``Variant``: a realistic
 mistake written as a text substitution in the reference solution, the question that must
-lose points for it, and words its failure message must contain.
+lose points for it, and words its failure message must contain.  A lab whose submissions
+carry more than the notebook (trained checkpoints) defines ``example_files(folder)``, which
+writes those files.
 """
 
 import importlib.util
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import nbformat
 
@@ -32,6 +36,27 @@ def catalogue(lab):
 def alternatives(lab):
     """Correct code of ``lab`` written differently (``ALTERNATIVES``): full marks expected."""
     return list(getattr(_variants_module(lab), "ALTERNATIVES", []))
+
+
+def example_files(lab, folder):
+    """Write the files an example submission of ``lab`` carries beside its notebook into
+    ``folder``; their paths (none for a lab whose submission is the notebook alone)."""
+    make = getattr(_variants_module(lab), "example_files", None)
+    return make(Path(folder)) if make else []
+
+
+def write_submission(notebook, path, files=()):
+    """Write ``notebook`` as a submission at ``path`` (an .ipynb); with ``files``, the
+    submission is a folder ``path`` without the suffix, holding the notebook and the files.
+    Returns what to grade."""
+    path = Path(path)
+    if files:
+        path.with_suffix("").mkdir(parents=True, exist_ok=True)
+        for file in files:
+            shutil.copy(file, path.with_suffix("") / Path(file).name)
+        path = path.with_suffix("") / path.name
+    nbformat.write(notebook, path)
+    return path.parent if files else path
 
 
 def _variants_module(lab):

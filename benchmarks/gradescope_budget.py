@@ -11,6 +11,7 @@ score, the wall time and the group's peak memory, and whether the group ran out 
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -75,8 +76,11 @@ def main(lab="rnn_lstm_numpy"):
             root = work / submission.stem / "autograder"
             with zipfile.ZipFile(built.autograder_zip) as archive:
                 archive.extractall(root / "source")
-            (root / "submission").mkdir()
-            (root / "submission" / submission.name).write_bytes(submission.read_bytes())
+            if submission.is_dir():  # a notebook with the files it carries (checkpoints)
+                shutil.copytree(submission, root / "submission")
+            else:
+                (root / "submission").mkdir()
+                (root / "submission" / submission.name).write_bytes(submission.read_bytes())
             budget = Budget()
             try:
                 started = time.perf_counter()

@@ -15,7 +15,8 @@ from autograder.labs import ROOT, available_labs, load_lab
 LABS = available_labs()
 # Functions whose stubs must keep their signature and docstring, per lab.
 STUBS = {"rnn_lstm_numpy": ["generate_dataset", "backward_pass", "lstm_backward", "train_rnn"],
-         "char_rnn_numpy": ["build_vocabulary", "backward", "adagrad_update", "sample", "train"]}
+         "char_rnn_numpy": ["build_vocabulary", "backward", "adagrad_update", "sample", "train"],
+         "char_rnn_torch": ["build_vocabulary", "make_batches", "train", "sample", "plot_losses"]}
 
 
 def solution_lines(source):
@@ -97,13 +98,16 @@ def test_student_template_is_up_to_date(build, lab):
     assert not comparison.left_only and not comparison.right_only and not comparison.diff_files
 
 
-@pytest.mark.parametrize("name,points", [("rnn_lstm_numpy", 28), ("char_rnn_numpy", 27)])
-def test_lab_question_list(name, points):
+@pytest.mark.parametrize("name,points,manual", [("rnn_lstm_numpy", 28, []), ("char_rnn_numpy", 27, []),
+                                                ("char_rnn_torch", 24, ["q9"])])
+def test_lab_question_list(name, points, manual):
     lab = load_lab(name)
     assert 8 <= len(lab.questions) <= 12
     assert lab.points == points
+    assert [q.name for q in lab.manual_questions] == manual
     for question in lab.questions.values():
-        assert any(t.hidden for t in question.tests) and any(not t.hidden for t in question.tests)
+        if not question.manual:
+            assert any(t.hidden for t in question.tests) and any(not t.hidden for t in question.tests)
 
 
 def test_corpora_travel_with_the_autograder_only(build, corpus_folder):

@@ -169,3 +169,55 @@ def test_loss_thresholds_speak_in_nats_and_bits_beside_the_baselines():
                          letter_frequencies_only=3.08)
     with pytest.raises(CheckFailure, match="diverged"):
         check_loss_below("train_rnn", "validation loss", float("nan"), 0.33)
+
+
+def test_checkpoint_layout_is_found_whatever_the_names(tmp_path):
+    import torch
+
+    from autograder.checks.checkpoints import char_rnn_layout, load_weights
+
+    class Renamed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.chars = torch.nn.Embedding(10, 4)
+            self.cell = torch.nn.GRU(4, 6, num_layers=2, batch_first=True)
+            self.out = torch.nn.Linear(6, 10)
+
+    torch.save(Renamed().state_dict(), tmp_path / "model.pt")
+    renamed, sizes = char_rnn_layout(load_weights(tmp_path / "model.pt"))
+    assert sizes == {"cell": "gru", "vocab_size": 10, "embedding_dim": 4, "hidden_size": 6, "num_layers": 2}
+    assert "rnn.weight_hh_l1" in renamed and "decoder.bias" in renamed
+    (tmp_path / "link.pt").symlink_to(tmp_path / "model.pt")
+    with pytest.raises(CheckFailure, match="link"):
+        load_weights(tmp_path / "link.pt")
+    torch.save(torch.nn.Linear(2, 2), tmp_path / "whole.pt")  # a module object, not a state dict
+    with pytest.raises(CheckFailure, match="refused"):
+        load_weights(tmp_path / "whole.pt")
+
+
+def test_written_answers_follow_the_answer_cells():
+    import nbformat
+
+    from autograder.grading import UNANSWERED, written_answers
+
+    questions = [{"name": "q9", "points": 2, "prompt": "Compare."}, {"name": "q10", "points": 1, "prompt": "Why?"}]
+    cell = nbformat.v4.new_markdown_cell("The GRU, because its gates keep the gradient.",
+                                         metadata={"tags": ["otter_answer_cell"]})
+    blank = nbformat.v4.new_markdown_cell(UNANSWERED, metadata={"tags": ["otter_answer_cell"]})
+    answers = written_answers(nbformat.v4.new_notebook(cells=[cell, blank]), questions)
+    assert [a["answer"] for a in answers] == ["The GRU, because its gates keep the gradient.", ""]
+
+
+def test_device_follows_rnnlab_device(monkeypatch):
+    import torch
+
+    from autograder.checks.devices import pick_device
+
+    monkeypatch.setenv("RNNLAB_DEVICE", "cpu")
+    assert pick_device() == torch.device("cpu")
+    monkeypatch.delenv("RNNLAB_DEVICE")
+    assert pick_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        monkeypatch.setenv("RNNLAB_DEVICE", "cuda")
+        with pytest.raises(ValueError, match="no CUDA"):
+            pick_device()

@@ -20,7 +20,16 @@ print("REPORT" + json.dumps(report))
 """
 # What a stub's failure says for one question of each lab.
 UNFILLED_MESSAGE = {"rnn_lstm_numpy": ("q4", "init_rnn should return the 5 arrays"),
-                    "char_rnn_numpy": ("q2", "init_params(8, 20, rng) returned None: it is not implemented yet")}
+                    "char_rnn_numpy": ("q2", "init_params(8, 20, rng) returned None: it is not implemented yet"),
+                    "char_rnn_torch": ("q1", "build_vocabulary('the cat sat') returned None: it is not implemented yet")}
+# Training cells cut short where the notebook's own budget takes minutes (they still run and
+# save the checkpoints the public checks load).
+SHORTENED = {"char_rnn_torch": ("num_steps=2000", "num_steps=20")}
+
+
+def autograded(lab):
+    """The names of the questions of ``lab`` that have checks (not the written ones)."""
+    return [q.name for q in load_lab(lab).questions.values() if not q.manual]
 
 
 def run_student_notebook(notebook_path, workdir, questions):
@@ -44,7 +53,7 @@ def corpora_for_the_notebook(corpus_folder, monkeypatch):
 @pytest.mark.parametrize("lab", available_labs())
 def test_unfilled_notebook_runs_and_every_check_fails(build, lab, tmp_path):
     student = shutil.copytree(build(lab).student_notebook.parent, tmp_path / "student")
-    questions = list(load_lab(lab).questions)
+    questions = autograded(lab)
     report, _ = run_student_notebook(student / f"{lab}.ipynb", student, questions)
     assert list(report) == questions
     failing = [q for q, (passed, _) in report.items() if not passed]
@@ -58,8 +67,12 @@ def test_filled_notebook_passes_every_public_check(build, lab, tmp_path):
     """The student folder (public tests only, no reference) with the solution filled in."""
     built = build(lab)
     student = shutil.copytree(built.student_notebook.parent, tmp_path / "student")
-    nbformat.write(nbformat.read(solution_notebook_of(built), as_version=4), student / f"{lab}.ipynb")
-    report, notebook = run_student_notebook(student / f"{lab}.ipynb", student, list(load_lab(lab).questions))
+    notebook = nbformat.read(solution_notebook_of(built), as_version=4)
+    if lab in SHORTENED:
+        for cell in notebook.cells:
+            cell.source = cell.source.replace(*SHORTENED[lab])
+    nbformat.write(notebook, student / f"{lab}.ipynb")
+    report, notebook = run_student_notebook(student / f"{lab}.ipynb", student, autograded(lab))
     assert all(passed for passed, _ in report.values()), report
     assert not (student / "rnnlab_reference").exists()
     errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]

@@ -9,7 +9,8 @@ import pytest
 
 from autograder.grading import unpacked
 from autograder.labs import available_labs, load_lab
-from autograder.variants import alternatives, buggy_notebook, catalogue, rewritten_notebook
+from autograder.variants import (alternatives, buggy_notebook, catalogue, example_files, rewritten_notebook,
+                                 write_submission)
 from conftest import solution_notebook_of
 
 CASES = [(lab, variant) for lab in available_labs() for variant in catalogue(lab)]
@@ -29,14 +30,16 @@ def graded(build, tmp_path_factory):
             built = build(lab)
             solution = solution_notebook_of(built)
             folder = tmp_path_factory.mktemp(f"variants-{lab}")
+            files = example_files(lab, folder / "files")  # the checkpoints, for a lab that has them
             try:  # every notebook written first: a variant that no longer applies fails once, here
-                paths = {"reference": solution}
+                paths = {"reference": write_submission(nbformat.read(solution, as_version=4),
+                                                       folder / "reference.ipynb", files)}
                 if alternatives(lab):
-                    paths["rewritten"] = folder / "rewritten.ipynb"
-                    nbformat.write(rewritten_notebook(solution, alternatives(lab)), paths["rewritten"])
+                    paths["rewritten"] = write_submission(rewritten_notebook(solution, alternatives(lab)),
+                                                          folder / "rewritten.ipynb", files)
                 for variant in catalogue(lab):
-                    paths[variant.name] = folder / f"{variant.name}.ipynb"
-                    nbformat.write(buggy_notebook(solution, variant), paths[variant.name])
+                    paths[variant.name] = write_submission(buggy_notebook(solution, variant),
+                                                           folder / f"{variant.name}.ipynb", files)
             except ValueError as error:
                 results[lab] = f"the catalogue of {lab} does not apply to its solution: {error}"
             else:

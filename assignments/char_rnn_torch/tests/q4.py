@@ -1,0 +1,107 @@
+"""q4: train (truncated BPTT with Adam)."""
+
+
+@public(points=1)
+def test_train_runs_and_loss_falls(env, CharRNN, train):
+    import math
+    import torch
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.arrays import check_callable
+    from rnnlab_checks.reference import reference_globals
+    from rnnlab_checks.torch_models import new_model, run_training
+    check_callable("train", train)
+    text = "the cat sat on the mat. " * 20
+    chars = sorted(set(text))
+    encoded = torch.tensor([chars.index(ch) for ch in text])
+    model = new_model(env, CharRNN, "CharRNN(11, embedding_dim=16, hidden_size=16)", len(chars),
+                      embedding_dim=16, hidden_size=16, num_layers=1, cell="rnn")
+    what = "train(model, encoded, num_steps=40, batch_size=4, seq_length=12, lr=0.01, seed=0)"
+    with reference_globals("char_rnn_torch", env, ["make_batches"]):
+        losses = run_training(train, what, model, encoded, num_steps=40, batch_size=4, seq_length=12,
+                              lr=0.01, seed=0, device="cpu")
+    # A fresh model guesses about uniformly: ln 11 = 2.40 nats.  The reference's first loss
+    # is 2.41; after 40 steps on this repeating text its last five average 0.36.
+    if abs(losses[0] - math.log(len(chars))) > 0.6:
+        raise CheckFailure(f"{what}: the first loss is {losses[0]:.4g}, but a fresh model's mean cross-entropy "
+                           f"per character is near ln {len(chars)} = {math.log(len(chars)):.2f}: average the "
+                           "loss over every character of the chunk, once (F.cross_entropy's default).")
+    if sum(losses[-5:]) / 5 > losses[0] - 1.0:
+        raise CheckFailure(f"{what}: the loss went from {losses[0]:.3f} to {sum(losses[-5:]) / 5:.3f} (mean of the "
+                           "last 5 steps) on a text that repeats one phrase; it should fall by more than 1 "
+                           "nat. Check that every step calls optimizer.zero_grad(), backward() and step().")
+
+
+@hidden(points=1)
+def test_hidden_state_detached_and_carried(env, CharRNN, train):
+    import torch
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.torch_models import record_training
+    what, encoded, calls, _ = record_training(env, CharRNN, train)
+    for step, call in enumerate(calls):
+        if call["hidden_had_graph"]:
+            raise CheckFailure(f"{what}: the hidden state handed to the model at step {step + 1} still carries "
+                               "the graph of the chunk before: detach it (hidden = hidden.detach()) between "
+                               "chunks, so that backpropagation stops at the chunk's start.")
+    for step in range(1, len(calls)):
+        if not calls[step]["continues"]:
+            continue
+        given, before = calls[step]["hidden"], calls[step - 1]["returned"]
+        if given is None or not torch.allclose(given, before, atol=1e-6):
+            raise CheckFailure(f"{what}: step {step + 1} continues the text of step {step}, but does not start "
+                               f"from the hidden state step {step} returned: carry `hidden` from chunk to chunk "
+                               "(detached), and start from None only at the start of a pass.")
+
+
+@hidden(points=1)
+def test_loss_is_mean_cross_entropy_of_next_characters(env, CharRNN, train):
+    import torch
+    import torch.nn.functional as F
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.torch_models import record_training
+    what, encoded, calls, losses = record_training(env, CharRNN, train)
+    for step, (call, loss) in enumerate(zip(calls, losses)):
+        targets = torch.stack([encoded[start + 1: start + 1 + call["inputs"].shape[1]] for start in call["starts"]])
+        expected = float(F.cross_entropy(call["logits"].reshape(-1, call["logits"].shape[-1]), targets.reshape(-1)))
+        if abs(loss - expected) > 1e-4 * max(1.0, abs(expected)):
+            raise CheckFailure(f"{what}: the loss of step {step + 1} is {loss:.6g}, but the mean cross-entropy of "
+                               f"the model's logits against the next characters is {expected:.6g}. The targets "
+                               "are the inputs shifted one ahead, and the loss is F.cross_entropy(logits.reshape"
+                               "(-1, V), targets.reshape(-1)): the mean over every character of the chunk.")
+
+
+@hidden(points=1)
+def test_each_pass_starts_at_a_random_offset(env, CharRNN, train):
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.torch_models import record_training
+    what, encoded, calls, _ = record_training(env, CharRNN, train)
+    seq_length = calls[0]["inputs"].shape[1]
+    offsets = [call["starts"][0] for call in calls if not call["continues"]]
+    if len(offsets) < 4 or any(offset >= seq_length for offset in offsets) or len(set(offsets)) == 1:
+        raise CheckFailure(f"{what}: the passes over the text start at characters {offsets}; each pass should "
+                           f"start at an offset drawn at random below seq_length={seq_length} (from "
+                           "torch.Generator().manual_seed(seed)), then walk the chunks in order.")
+
+
+@hidden(points=1)
+def test_training_learns_on_sherlock(env, CharRNN, train):
+    import torch
+    from rnnlab_checks.learning import check_loss_below
+    from rnnlab_checks.reference import grading_text, reference_globals, reference_solution
+    from rnnlab_checks.torch_models import new_model, run_training
+    reference = reference_solution("char_rnn_torch")
+    text = grading_text("sherlock")
+    chars, char_to_idx = reference.build_vocabulary(text)
+    encoded = reference.encode(text[:200_000], char_to_idx)
+    model = new_model(env, CharRNN, "CharRNN(102, embedding_dim=64, hidden_size=64)", len(chars),
+                      embedding_dim=64, hidden_size=64, num_layers=1, cell="rnn")
+    what = "train(model, sherlock, num_steps=150, batch_size=16, seq_length=64, lr=0.005, seed=0)"
+    with reference_globals("char_rnn_torch", env, ["make_batches"]):
+        losses = run_training(train, what, model, encoded, num_steps=150, batch_size=16, seq_length=64,
+                              lr=0.005, seed=0, device="cpu")
+    # THRESHOLD_PLACEHOLDER
+    # The reference ends at 2.164 on seeds 0-2 (benchmarks/calibrate_char_rnn_torch.py), from
+    # 4.64 (uniform guessing: 4.62).  3.0 leaves 0.84 on its side, and lets the q2 bugs that
+    # still train pass here (a decoder on the embedding ends at 2.473, batch_first missing at
+    # 2.492), so that they cost points on q2 only.  E = H, so that the first of them runs.
+    check_loss_below("train", "mean loss of the last 10 of 150 steps on Sherlock Holmes", sum(losses[-10:]) / 10,
+                     3.0, unit="character", uniform=4.625)

@@ -1,0 +1,322 @@
+"""Checks of torch character models: their modules, a record of their training, held-out
+loss and sampled text.
+
+While grading, a student's model lives in the student's kernel and the checks hold a handle
+to it; tensors cross by value.  Everything here works the same on a handle and on the model
+itself (in a student's notebook).
+"""
+
+import math
+
+import numpy as np
+
+from .arrays import check_shape
+from .failures import CheckFailure
+
+# The mark the grader's line sets on a tensor that was not detached on the student's side
+# (``rnnlab_remote.GRAPH_MARK``); in a notebook the tensor itself has a ``grad_fn``.
+GRAPH_MARK = "rnnlab_had_graph"
+
+
+def modules_of(model, kind):
+    """The submodules of ``model`` that are instances of ``kind`` (a torch.nn class)."""
+    return [module for module in model.modules() if isinstance(module, kind)]
+
+
+def has_graph(tensor):
+    """Whether ``tensor`` still carries the autograd graph that produced it."""
+    return getattr(tensor, "grad_fn", None) is not None or getattr(tensor, GRAPH_MARK, False)
+
+
+def as_tensor(value, what, dims=None):
+    """``value`` as a torch tensor, or a ``CheckFailure`` saying what came instead."""
+    import torch
+
+    if not isinstance(value, torch.Tensor):
+        raise CheckFailure(f"{what} should be a torch tensor, not {type(value).__name__}.")
+    if dims is not None and value.dim() != dims:
+        raise CheckFailure(f"{what} should have {dims} dimensions; its shape is {tuple(value.shape)}.")
+    return value
+
+
+def split_forward_output(output, what):
+    """``(logits, hidden)`` of what a model's forward returned."""
+    if not isinstance(output, tuple) or len(output) != 2:
+        raise CheckFailure(f"{what} should return the pair (logits, hidden), not {type(output).__name__}.")
+    return output
+
+
+class ForwardRecorder:
+    """Records every forward call of a model: its input indices, the hidden state it was
+    given, its logits and the hidden state it returned; ``calls`` is the list of them.
+
+    ``with ForwardRecorder(model) as recorder:`` hooks the model for the length of the block.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.calls = []
+        self._handle = None
+
+    def __enter__(self):
+        self._handle = self.model.register_forward_hook(self._record, with_kwargs=True)
+        return self
+
+    def __exit__(self, *exc):
+        self._handle.remove()
+
+    def _record(self, module, args, kwargs, output):
+        inputs = args[0] if args else kwargs.get("input_seq")
+        hidden = args[1] if len(args) > 1 else kwargs.get("hidden")
+        logits, returned = output if isinstance(output, tuple) and len(output) == 2 else (output, None)
+        self.calls.append({"inputs": inputs, "hidden": hidden, "hidden_had_graph": hidden is not None and has_graph(hidden),
+                           "logits": logits, "returned": returned})
+
+
+def held_out_loss(model, encoded, streams=10):
+    """Mean cross-entropy (nats per character) of ``model`` (a trusted CharRNN) predicting
+    each character of ``encoded`` (1-D indices) from the ones before it, read as ``streams``
+    parallel rows from a zero state."""
+    import torch
+    import torch.nn.functional as F
+
+    length = (len(encoded) - 1) // streams
+    inputs = encoded[: length * streams].view(streams, length)
+    targets = encoded[1 : length * streams + 1].view(streams, length)
+    device = next(model.parameters()).device
+    model.eval()
+    with torch.no_grad():
+        logits, _ = model(inputs.to(device), None)
+        return float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float().cpu(), targets.reshape(-1)))
+
+
+def character_distance(text, reference):
+    """Total variation distance between the character frequencies of ``text`` and those of
+    ``reference``: 0 for the same distribution, 1 for disjoint ones."""
+    chars = sorted(set(text) | set(reference))
+    index = {ch: i for i, ch in enumerate(chars)}
+
+    def frequencies(string):
+        counts = np.bincount([index[ch] for ch in string], minlength=len(chars)).astype(float)
+        return counts / max(counts.sum(), 1.0)
+
+    return 0.5 * float(np.abs(frequencies(text) - frequencies(reference)).sum())
+
+
+def nats_and_bits(loss):
+    """A loss in nats per character, with its value in bits, for a message."""
+    return f"{loss:.3f} nats ({loss / math.log(2):.3f} bits) per character"
+
+
+def notebook_torch(env):
+    """The notebook's own ``torch`` module (its seeds and generators are the ones the
+    notebook's code uses)."""
+    torch = env.get("torch")
+    if torch is None:
+        raise CheckFailure("the notebook has no `torch`: keep the first cell's `import torch`.")
+    return torch
+
+
+def new_model(env, model_class, what, *args, seed=0, **kwargs):
+    """``model_class(*args, **kwargs)`` built after seeding the notebook's torch with ``seed``;
+    an error while building it is a ``CheckFailure`` that quotes ``what``."""
+    notebook_torch(env).manual_seed(seed)
+    try:
+        return model_class(*args, **kwargs)
+    except Exception as error:
+        raise CheckFailure(f"{what} raised {type(error).__name__}: {error}") from None
+
+
+def run_forward(model, what, *args):
+    """``(logits, hidden)`` of ``model(*args)``; errors and other results become a
+    ``CheckFailure`` that says where to look."""
+    try:
+        output = model(*args)
+    except Exception as error:
+        hint = (" The decoder maps each output of the recurrent layer (H features) to V scores."
+                if "shapes cannot be multiplied" in str(error) else "")
+        raise CheckFailure(f"{what} raised {type(error).__name__}: {error}.{hint}") from None
+    return split_forward_output(output, what)
+
+
+def check_layers(model, what, recurrent, vocab_size, embedding_dim, hidden_size, num_layers):
+    """Fail unless ``model`` holds one Embedding(V, E), one ``recurrent`` (nn.RNN or nn.GRU) of
+    E -> H with ``num_layers`` layers, one Linear(H, V), and no other recurrent layer."""
+    import torch
+
+    embeddings = modules_of(model, torch.nn.Embedding)
+    cells = modules_of(model, torch.nn.RNN) + modules_of(model, torch.nn.GRU) + modules_of(model, torch.nn.LSTM)
+    linears = modules_of(model, torch.nn.Linear)
+    if len(embeddings) != 1 or (embeddings[0].num_embeddings, embeddings[0].embedding_dim) != (vocab_size, embedding_dim):
+        raise CheckFailure(f"{what} should hold one nn.Embedding({vocab_size}, {embedding_dim}); found {embeddings}.")
+    if len(cells) != 1 or not isinstance(cells[0], recurrent):
+        raise CheckFailure(f"{what} should hold one nn.{recurrent.__name__} as its recurrent layer; found {cells}.")
+    cell = cells[0]
+    if (cell.input_size, cell.hidden_size, cell.num_layers) != (embedding_dim, hidden_size, num_layers):
+        raise CheckFailure(f"{what}: the nn.{recurrent.__name__} should have input_size={embedding_dim}, "
+                           f"hidden_size={hidden_size}, num_layers={num_layers}; found {cell}.")
+    if len(linears) != 1 or (linears[0].in_features, linears[0].out_features) != (hidden_size, vocab_size):
+        raise CheckFailure(f"{what} should decode with one nn.Linear({hidden_size}, {vocab_size}); found {linears}.")
+
+
+def check_forward_shapes(model, what, batch, steps, vocab_size, hidden_size, num_layers):
+    """Fail unless ``model(inputs (B, T), None)`` gives logits (B, T, V) and hidden (L, B, H)."""
+    import torch
+
+    inputs = torch.randint(0, vocab_size, (batch, steps), generator=torch.Generator().manual_seed(0))
+    logits, hidden = run_forward(model, f"{what}(inputs of shape {(batch, steps)}, None)", inputs, None)
+    check_shape(f"{what}: the logits for inputs of shape {(batch, steps)}",
+                as_tensor(logits, "the logits").detach().numpy(), (batch, steps, vocab_size))
+    check_shape(f"{what}: the hidden state it returns", as_tensor(hidden, "the hidden state").detach().numpy(),
+                (num_layers, batch, hidden_size))
+
+
+def chunks_of(make_batches, what, *args):
+    """The chunks ``make_batches(*args)`` returns, as pairs of nested lists, checked to be
+    pairs of 2-D tensors."""
+    try:
+        chunks = list(make_batches(*args))
+    except Exception as error:
+        raise CheckFailure(f"{what} raised {type(error).__name__}: {error}") from None
+    for k, chunk in enumerate(chunks):
+        if not isinstance(chunk, tuple) or len(chunk) != 2:
+            raise CheckFailure(f"{what}: chunk {k} should be a pair (inputs, targets), not {type(chunk).__name__}.")
+        for name, tensor in zip(("inputs", "targets"), chunk):
+            as_tensor(tensor, f"{what}: the {name} of chunk {k}", dims=2)
+    return [(inputs.tolist(), targets.tolist()) for inputs, targets in chunks]
+
+
+def run_training(train, what, *args, **kwargs):
+    """The losses ``train(*args, **kwargs)`` returns; an error becomes a ``CheckFailure``, and
+    the one autograd raises for a hidden state that was not detached says so."""
+    try:
+        losses = train(*args, **kwargs)
+    except Exception as error:
+        if "backward through the graph a second time" in str(error):
+            raise CheckFailure(f"{what}: the second backward() went back into the chunk before, whose graph "
+                               "was already freed: the hidden state is not detached between chunks "
+                               "(hidden = hidden.detach()).") from None
+        raise CheckFailure(f"{what} raised {type(error).__name__}: {error}") from None
+    steps = kwargs.get("num_steps")
+    try:
+        losses = [float(loss) for loss in losses]
+    except (TypeError, ValueError):
+        raise CheckFailure(f"{what} should return the list of the losses of every step (floats); got "
+                           f"{type(losses).__name__}.") from None
+    if steps is not None and len(losses) != steps:
+        raise CheckFailure(f"{what} should return {steps} losses, one per step; got {len(losses)}.")
+    if not all(map(math.isfinite, losses)):
+        raise CheckFailure(f"{what}: the losses are not all finite ({losses[:5]} ...); training diverged.")
+    return losses
+
+
+def start_of(encoded, row):
+    """Where the sequence ``row`` (a list of indices) starts in ``encoded`` (1-D), or None."""
+    text = np.asarray(encoded)
+    row = np.asarray(row)
+    if len(row) > len(text):
+        return None
+    windows = np.lib.stride_tricks.sliding_window_view(text, len(row))
+    found = np.flatnonzero((windows == row).all(axis=1))
+    return int(found[0]) if len(found) else None
+
+
+def record_training(env, model_class, train, num_steps=20):
+    """A fresh ``model_class`` (12 characters, E = H = 16) trained by ``train`` on 200 random
+    characters for ``num_steps`` steps of 4 streams x 10 characters, with every forward call
+    recorded (``ForwardRecorder``) and the reference ``make_batches`` swapped in while grading.
+
+    Returns ``(what, encoded, calls, losses)``; each call also has ``starts`` (where each row of
+    its inputs starts in the text) and ``continues`` (whether it goes on from the call before).
+    """
+    import torch
+
+    from .reference import reference_globals
+
+    encoded = torch.randint(0, 12, (200,), generator=torch.Generator().manual_seed(4))
+    model = new_model(env, model_class, "CharRNN(12, embedding_dim=16, hidden_size=16)", 12,
+                      embedding_dim=16, hidden_size=16, num_layers=1, cell="rnn")
+    what = f"train(model, encoded, num_steps={num_steps}, batch_size=4, seq_length=10, lr=0.01, seed=0)"
+    with reference_globals("char_rnn_torch", env, ["make_batches"]), ForwardRecorder(model) as recorder:
+        losses = run_training(train, what, model, encoded, num_steps=num_steps, batch_size=4, seq_length=10,
+                              lr=0.01, seed=0, device="cpu")
+    calls = recorder.calls
+    if len(calls) != num_steps:
+        raise CheckFailure(f"{what}: the model was called {len(calls)} times; train should make one forward "
+                           "call per step, on that step's chunk.")
+    for step, call in enumerate(calls):
+        inputs = as_tensor(call["inputs"], f"{what}: the input of the model at step {step + 1}", dims=2)
+        call["starts"] = [start_of(encoded, row) for row in inputs.tolist()]
+        if None in call["starts"]:
+            raise CheckFailure(f"{what}: the inputs of step {step + 1} are not slices of the text; feed the "
+                               "model the chunks of make_batches as they come.")
+        call["continues"] = step > 0 and call["starts"][0] == calls[step - 1]["starts"][0] + inputs.shape[1]
+    return what, encoded, calls, losses
+
+
+def constant_output_model(env, model_class):
+    """A ``model_class`` over 7 characters (E = H = 6) with every weight zero but the decoder's
+    bias, set to fixed scores: whatever it reads, its logits are those scores.
+
+    Returns ``(model, chars, scores)``.
+    """
+    import torch
+
+    scores = torch.tensor([2.0, 1.0, 0.0, -1.0, 0.5, 1.5, -0.5])
+    what = "CharRNN(7, embedding_dim=6, hidden_size=6)"
+    model = new_model(env, model_class, what, 7, embedding_dim=6, hidden_size=6, num_layers=1, cell="rnn")
+    state = model.state_dict()
+    biases = [name for name, value in state.items() if tuple(value.shape) == (7,)]
+    if len(biases) != 1:
+        raise CheckFailure(f"{what} should have one parameter of shape (7,), the decoder's bias; its parameters "
+                           f"are {[(name, tuple(value.shape)) for name, value in state.items()]}.")
+    model.load_state_dict({name: scores if name == biases[0] else torch.zeros_like(value)
+                           for name, value in state.items()})
+    return model, list("abcdefg"), scores
+
+
+def figure_lines(figure, what):
+    """``(axes, lines)`` of the one Axes of a matplotlib Figure, or a ``CheckFailure``."""
+    axes = getattr(figure, "axes", None) if not isinstance(figure, (list, tuple, type(None))) else None
+    if axes is None or not hasattr(figure, "savefig"):
+        raise CheckFailure(f"{what} should return a matplotlib Figure (fig, ax = plt.subplots() ... return fig), "
+                           f"not {type(figure).__name__}.")
+    if len(axes) != 1:
+        raise CheckFailure(f"{what}: the figure should have one Axes; it has {len(axes)}.")
+    return axes[0], list(axes[0].get_lines())
+
+
+# Held-out text: inside the last 10% of the corpus (from character 2,709,950), which the
+# notebook never trains on.
+HELD_OUT = slice(2_800_000, 2_810_001)
+SAMPLE_PRIME = "The "
+
+
+def submitted_char_model(file_name, cell, what):
+    """The submitted checkpoint ``file_name`` loaded into the reference ``CharRNN`` of the sizes
+    its weights have (no student code runs), on ``devices.pick_device()``; with the corpus and
+    its vocabulary: ``(model, text, chars, char_to_idx)``.  For grading only."""
+    from .checkpoints import char_rnn_checkpoint
+    from .devices import pick_device
+    from .reference import grading_text, reference_solution
+
+    reference = reference_solution("char_rnn_torch")
+    text = grading_text("sherlock")
+    chars, char_to_idx = reference.build_vocabulary(text)
+    renamed, sizes = char_rnn_checkpoint(file_name, cell, len(chars), what)
+    model = reference.CharRNN(len(chars), sizes["embedding_dim"], sizes["hidden_size"], sizes["num_layers"], cell)
+    model.load_state_dict(renamed)
+    return model.to(pick_device()), text, chars, char_to_idx
+
+
+def check_written_text(function, text, corpus, min_real_words, min_compression, max_character_distance):
+    """Fail unless ``text`` (sampled) has enough real words of ``corpus``, does not loop, and
+    uses characters about as often as ``corpus`` does (total variation distance)."""
+    from .text import check_sampled_text, words_of
+
+    check_sampled_text(function, text, set(words_of(corpus)), min_real_words, min_compression)
+    distance = character_distance(text, corpus)
+    if distance > max_character_distance:
+        raise CheckFailure(f"{function}: the characters of its text are far from the corpus's frequencies "
+                           f"(total variation distance {distance:.2f}, at most {max_character_distance} "
+                           f"expected): '{text[:120]}'")

@@ -1,0 +1,12 @@
+from otter.test_files import test_case
+
+OK_FORMAT = False
+
+name = "q7"
+points = 3
+
+@test_case(points=1, hidden=False)
+def test_rnn_checkpoint_loads(RNN_CHECKPOINT):
+    from rnnlab_checks.checkpoints import char_rnn_checkpoint
+    char_rnn_checkpoint(RNN_CHECKPOINT, 'rnn', 102, 'the vanilla RNN checkpoint')
+

@@ -1,0 +1,12 @@
+from otter.test_files import test_case
+
+OK_FORMAT = False
+
+name = "q8"
+points = 3
+
+@test_case(points=1, hidden=False)
+def test_gru_checkpoint_loads(GRU_CHECKPOINT):
+    from rnnlab_checks.checkpoints import char_rnn_checkpoint
+    char_rnn_checkpoint(GRU_CHECKPOINT, 'gru', 102, 'the GRU checkpoint')
+

@@ -94,7 +94,7 @@ def assignment_config(lab):
         "files": [CHECKS_PACKAGE],
         "autograder_files": [REFERENCE_PACKAGE],
         "tests": {"files": True, "ok_format": False},
-        "export_cell": {"pdf": False, "run_tests": False},
+        "export_cell": {"pdf": False, "run_tests": False, "files": lab.submission_files},
         "check_all_cell": True,
         "run_tests": False,
         "generate": {"pdf": False, "show_hidden": False, "show_stdout": False},

@@ -37,6 +37,8 @@ IGNORED_CELL_TAG = "otter_ignore"
 # the answers are the markdown cells otter assign tagged as answer cells.
 WRITTEN_QUESTIONS = "written_questions.json"
 ANSWER_CELL_TAG = "otter_answer_cell"
+# In otter's solution notebook the reference answer follows the empty answer cell.
+SOLUTION_CELL_TAG = "otter_assign_solution_cell"
 UNANSWERED = "_Type your answer here, replacing this text._"
 # The plots a notebook draws (its loss curves) go into the feedback page, the first few only.
 MAX_IMAGES = 4
@@ -301,8 +303,13 @@ def read_notebook(target, shown_name):
 def written_answers(notebook, written_questions):
     """Each question graded by hand with the student's answer: the answer cells (markdown,
     tagged by otter assign) in the order of the questions; "" where none was written."""
-    cells = [c.source.strip() for c in notebook.cells
-             if c.cell_type == "markdown" and ANSWER_CELL_TAG in c.metadata.get("tags", [])]
+    cells = []
+    for cell in notebook.cells:
+        tags = cell.metadata.get("tags", []) if cell.cell_type == "markdown" else []
+        if ANSWER_CELL_TAG in tags:
+            cells.append(cell.source.strip())
+        elif SOLUTION_CELL_TAG in tags and cells and cells[-1] == UNANSWERED:
+            cells[-1] = cell.source.strip()
     return [{**question, "answer": answer if answer != UNANSWERED else ""}
             for question, answer in zip(written_questions, cells + [""] * len(written_questions))]
 

@@ -3,7 +3,9 @@
 A lab ``L`` is ``solutions/L.py`` (the reference, cut into cells at ``# %% [name]``),
 ``assignments/L/narrative.md`` (the text, with markers placing cells and questions) and
 ``assignments/L/tests/qN.py`` (one file of test functions per question).  An optional
-``assignments/L/lab.toml`` names the corpora its checks read (``corpora = ["sherlock"]``).
+``assignments/L/lab.toml`` names the corpora its checks read (``corpora = ["sherlock"]``) and
+the files a submission carries beside the notebook (``submission_files = ["model.pt"]``, which
+the notebook's export cell zips with it).
 """
 
 import ast
@@ -55,6 +57,7 @@ class Lab:
     blocks: list
     questions: dict
     corpora: list = field(default_factory=list)
+    submission_files: list = field(default_factory=list)
 
     @property
     def points(self):
@@ -99,12 +102,15 @@ def load_lab(name):
     unused = set(sections) - used
     if unused:
         raise ValueError(f"{name}: solution sections never placed in the narrative: {sorted(unused)}")
-    settings = ASSIGNMENTS / name / "lab.toml"
-    corpora = tomllib.loads(settings.read_text()).get("corpora", []) if settings.exists() else []
+    path = ASSIGNMENTS / name / "lab.toml"
+    settings = tomllib.loads(path.read_text()) if path.exists() else {}
+    corpora, files = settings.get("corpora", []), settings.get("submission_files", [])
     known = set(CORPORA)
     if not isinstance(corpora, list) or not set(corpora) <= known:
         raise ValueError(f"{name}/lab.toml: corpora should be a list of {sorted(known)}, not {corpora!r}")
-    return Lab(name, sections, blocks, questions, corpora)
+    if not isinstance(files, list) or not all(isinstance(f, str) and "/" not in f for f in files):
+        raise ValueError(f"{name}/lab.toml: submission_files should be a list of file names, not {files!r}")
+    return Lab(name, sections, blocks, questions, corpora, files)
 
 
 def split_sections(source):

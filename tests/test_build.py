@@ -120,3 +120,15 @@ def test_corpora_travel_with_the_autograder_only(build, corpus_folder):
     notebook = nbformat.read(built.student_notebook, as_version=4)
     skipped = [c.source for c in notebook.cells if IGNORED_CELL_TAG in c.metadata.get("tags", [])]
     assert any("load_corpus" in s for s in skipped) and any("train(text" in s for s in skipped)
+
+
+def test_export_cell_zips_the_checkpoints_and_the_written_question_is_manual(build):
+    built = build("char_rnn_torch")
+    notebook = nbformat.read(built.student_notebook, as_version=4)
+    exports = [c.source for c in notebook.cells if c.cell_type == "code" and "grader.export(" in c.source]
+    assert len(exports) == 1 and "files=['char_rnn.pt', 'char_gru.pt']" in exports[0]
+    answers = [c for c in notebook.cells if "otter_answer_cell" in c.metadata.get("tags", []) and c.cell_type == "markdown"]
+    assert len(answers) == 1 and "update gate" not in answers[0].source  # the reference answer stays out
+    with zipfile.ZipFile(built.autograder_zip) as archive:
+        assert "tests/q9.py" not in archive.namelist()
+        assert b'"name": "q9"' in archive.read("rnnlab_reference/written_questions.json")

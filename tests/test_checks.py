@@ -221,3 +221,14 @@ def test_device_follows_rnnlab_device(monkeypatch):
         monkeypatch.setenv("RNNLAB_DEVICE", "cuda")
         with pytest.raises(ValueError, match="no CUDA"):
             pick_device()
+
+
+def test_oversized_checkpoint_is_refused_unread(tmp_path):
+    from autograder.checks.checkpoints import MAX_CHECKPOINT_BYTES, load_weights
+
+    with open(tmp_path / "big.pt", "wb") as file:
+        file.truncate(MAX_CHECKPOINT_BYTES + 1)
+    with pytest.raises(CheckFailure, match="over the limit"):
+        load_weights(tmp_path / "big.pt")
+    with pytest.raises(CheckFailure, match="is missing"):
+        load_weights(tmp_path / "absent.pt")

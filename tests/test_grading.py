@@ -299,3 +299,21 @@ def test_corrupt_zip_and_a_file_named_tests(built, solution_notebook, tmp_path):
         out.writestr("tests", "a file where the tests folder goes")
         out.writestr("rnnlab_checks/__init__.py", "raise SystemExit('not the real checks')")
     assert grade_submission(built.autograder_zip, shadowing).score == 28
+
+
+def test_checkpoints_missing_cost_only_their_questions_and_the_written_answer_is_carried(build, tmp_path):
+    """char_rnn_torch's notebook handed in without its checkpoints: q7 and q8 say what to
+    save, every other question is graded, and the written answer reaches the reports."""
+    from conftest import solution_notebook_of
+
+    built = build("char_rnn_torch")
+    result = grade_submission(built.autograder_zip, solution_notebook_of(built))
+    lost = {q.name: q.output for q in result.questions if q.score < q.possible}
+    assert sorted(lost) == ["q7", "q8"], lost
+    assert "(char_rnn.pt) is missing: save it with torch.save(model.state_dict()" in lost["q7"]
+    assert "(char_gru.pt) is missing" in lost["q8"]
+    assert [w["name"] for w in result.written] == ["q9"] and "update gate" in result.written[0]["answer"]
+    stored = result.to_gradescope()
+    assert any(t["name"].startswith("q9 (written") and t["max_score"] == 0 for t in stored["tests"])
+    assert stored["score"] == result.possible - 6
+    assert "graded by hand" in reports.feedback_page(result, [])

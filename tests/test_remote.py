@@ -48,6 +48,11 @@ def spoofing():
 def fails():
     return {}["missing"]
 
+def hidden_states():
+    weight = torch.ones(2, requires_grad=True)
+    hidden = weight * 3
+    return hidden, hidden.detach()
+
 def custom():
     class Box:
         value = 7
@@ -233,3 +238,13 @@ def test_the_checker_lets_in_only_its_own_kernel(tmp_path):
     assert intruder.recv(1) == b""  # closed on the intruder
     accepted.close()
     kernel.wait(10)
+
+
+def test_a_tensor_that_carries_a_graph_arrives_marked_as_such(env):
+    """What the truncated-BPTT check of char_rnn_torch reads: the value, and whether it was detached."""
+    from autograder.checks.torch_models import has_graph
+
+    attached, detached = env["hidden_states"]()
+    assert attached.tolist() == detached.tolist() == [3.0, 3.0]
+    assert has_graph(attached) and not has_graph(detached)
+    assert attached.grad_fn is None and not attached.requires_grad  # data only: no autograd crosses

@@ -41,7 +41,7 @@ VARIANTS = [
             "targets.reshape(-1))\n            optimizer.zero_grad()\n            loss.backward()",
             "loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))\n"
             "            optimizer.zero_grad()\n            loss.backward(retain_graph=True)",
-            "still carries the graph"),
+            "not detached between chunks"),
     Variant("hidden_reset_every_chunk", "q4",
             "logits, hidden = model(inputs, hidden)", "logits, hidden = model(inputs, None)",
             "carry `hidden` from chunk to chunk"),

@@ -192,10 +192,12 @@ def run_training(train, what, *args, **kwargs):
     try:
         losses = train(*args, **kwargs)
     except Exception as error:
-        if "backward through the graph a second time" in str(error):
-            raise CheckFailure(f"{what}: the second backward() went back into the chunk before, whose graph "
-                               "was already freed: the hidden state is not detached between chunks "
-                               "(hidden = hidden.detach()).") from None
+        # What autograd says when a chunk's backward() reaches into the chunk before: its graph
+        # was freed, or (with retain_graph=True) the optimizer has since changed its weights.
+        if "backward through the graph a second time" in str(error) or "modified by an inplace operation" in str(error):
+            raise CheckFailure(f"{what}: backward() went back into the chunk before ({str(error)[:90]}...): the "
+                               "hidden state is not detached between chunks. Write hidden = hidden.detach() "
+                               "after each forward call, and no retain_graph.") from None
         raise CheckFailure(f"{what} raised {type(error).__name__}: {error}") from None
     steps = kwargs.get("num_steps")
     try:
@@ -320,3 +322,31 @@ def check_written_text(function, text, corpus, min_real_words, min_compression, 
         raise CheckFailure(f"{function}: the characters of its text are far from the corpus's frequencies "
                            f"(total variation distance {distance:.2f}, at most {max_character_distance} "
                            f"expected): '{text[:120]}'")
+
+
+def check_held_out_loss(file_name, cell, what, threshold):
+    """Fail unless the submitted checkpoint's loss on ``HELD_OUT`` is below ``threshold`` nats
+    per character (the message gives bits too, beside uniform and unigram guessing)."""
+    import torch
+
+    from .learning import check_loss_below
+
+    model, text, _, char_to_idx = submitted_char_model(file_name, cell, what)
+    encoded = torch.tensor([char_to_idx[ch] for ch in text[HELD_OUT]])
+    # Unigram: the character frequencies of the training 90%, scored on the same slice.
+    check_loss_below(what, "loss on 10,000 held-out characters", held_out_loss(model, encoded), threshold,
+                     unit="character", uniform=4.625, unigram=3.089)
+
+
+def check_checkpoint_writes_text(file_name, cell, what, min_real_words, min_compression, max_character_distance):
+    """Fail unless 1000 characters the submitted checkpoint writes after ``SAMPLE_PRIME`` (at
+    temperature 0.8, seeded, with the reference sampler) pass ``check_written_text``."""
+    import torch
+
+    from .reference import reference_solution
+
+    model, text, chars, _ = submitted_char_model(file_name, cell, what)
+    written = reference_solution("char_rnn_torch").sample(model, chars, SAMPLE_PRIME, 1000, temperature=0.8,
+                                                          generator=torch.Generator().manual_seed(0))
+    check_written_text(what, written[len(SAMPLE_PRIME):], text, min_real_words, min_compression,
+                       max_character_distance)

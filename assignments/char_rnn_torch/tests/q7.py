@@ -1,4 +1,5 @@
-"""q7: the trained vanilla RNN, judged by its checkpoint."""
+"""q7: the trained vanilla RNN, judged by its checkpoint (see assignments/char_rnn_torch/README.md
+for the thresholds' margins, from benchmarks/calibrate_char_rnn_torch.py)."""
 
 
 @public(points=1)
@@ -9,23 +10,18 @@ def test_rnn_checkpoint_loads(RNN_CHECKPOINT):
 
 @hidden(points=1)
 def test_rnn_held_out_loss(RNN_CHECKPOINT):
-    import torch
-    from rnnlab_checks.learning import check_loss_below
-    from rnnlab_checks.torch_models import HELD_OUT, held_out_loss, submitted_char_model
-    model, text, _, char_to_idx = submitted_char_model(RNN_CHECKPOINT, "rnn", "the vanilla RNN checkpoint")
-    encoded = torch.tensor([char_to_idx[ch] for ch in text[HELD_OUT]])
-    # THRESHOLD
-    check_loss_below("the vanilla RNN checkpoint", "loss on 10,000 held-out characters", held_out_loss(model, encoded),
-                     1.9, unit="character", uniform=4.625, unigram=3.08)
+    from rnnlab_checks.torch_models import check_held_out_loss
+    # The reference RNN: 1.638-1.665 nats after 400 steps of 32 x 100 (the tests' checkpoints,
+    # seeds 0-2; margin 0.235), 1.387 after the notebook's 2000 steps of 64 x 100 (margin 0.51).
+    # Trained with batch_first missing 2.445, the decoder on the embedding 4.80, targets not
+    # shifted 12.76, untrained 4.63.
+    check_held_out_loss(RNN_CHECKPOINT, "rnn", "the vanilla RNN checkpoint", 1.9)
 
 
 @hidden(points=1)
 def test_rnn_writes_text(RNN_CHECKPOINT):
-    import torch
-    from rnnlab_checks.reference import reference_solution
-    from rnnlab_checks.torch_models import SAMPLE_PRIME, check_written_text, submitted_char_model
-    model, text, chars, _ = submitted_char_model(RNN_CHECKPOINT, "rnn", "the vanilla RNN checkpoint")
-    written = reference_solution("char_rnn_torch").sample(model, chars, SAMPLE_PRIME, 1000, temperature=0.8,
-                                                          generator=torch.Generator().manual_seed(0))
-    # THRESHOLD
-    check_written_text("the vanilla RNN checkpoint", written[len(SAMPLE_PRIME):], text, 0.3, 0.35, 0.15)
+    from rnnlab_checks.torch_models import check_checkpoint_writes_text
+    # The reference: real words 0.67-0.83, zlib ratio 0.54-0.56, character distance 0.064-0.097.
+    # batch_first missing: 0.14 real words (and 0.112 distance); targets not shifted: ratio
+    # 0.017 (it loops); untrained: 0.00-0.01 real words, distance 0.67.
+    check_checkpoint_writes_text(RNN_CHECKPOINT, "rnn", "the vanilla RNN checkpoint", 0.3, 0.35, 0.15)

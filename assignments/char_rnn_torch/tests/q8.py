@@ -1,4 +1,5 @@
-"""q8: the trained GRU, judged by its checkpoint."""
+"""q8: the trained GRU, judged by its checkpoint (see assignments/char_rnn_torch/README.md
+for the thresholds' margins, from benchmarks/calibrate_char_rnn_torch.py)."""
 
 
 @public(points=1)
@@ -9,23 +10,16 @@ def test_gru_checkpoint_loads(GRU_CHECKPOINT):
 
 @hidden(points=1)
 def test_gru_held_out_loss(GRU_CHECKPOINT):
-    import torch
-    from rnnlab_checks.learning import check_loss_below
-    from rnnlab_checks.torch_models import HELD_OUT, held_out_loss, submitted_char_model
-    model, text, _, char_to_idx = submitted_char_model(GRU_CHECKPOINT, "gru", "the GRU checkpoint")
-    encoded = torch.tensor([char_to_idx[ch] for ch in text[HELD_OUT]])
-    # THRESHOLD
-    check_loss_below("the GRU checkpoint", "loss on 10,000 held-out characters", held_out_loss(model, encoded),
-                     1.8, unit="character", uniform=4.625, unigram=3.08)
+    from rnnlab_checks.torch_models import check_held_out_loss
+    # The reference GRU: 1.528-1.539 nats after 400 steps of 32 x 100 (the tests' checkpoints,
+    # seeds 0-2; margin 0.26), 1.280 after the notebook's 2000 steps (margin 0.52).  The buggy
+    # trainings of q7's comment (measured with the RNN) all end above 2.4.
+    check_held_out_loss(GRU_CHECKPOINT, "gru", "the GRU checkpoint", 1.8)
 
 
 @hidden(points=1)
 def test_gru_writes_text(GRU_CHECKPOINT):
-    import torch
-    from rnnlab_checks.reference import reference_solution
-    from rnnlab_checks.torch_models import SAMPLE_PRIME, check_written_text, submitted_char_model
-    model, text, chars, _ = submitted_char_model(GRU_CHECKPOINT, "gru", "the GRU checkpoint")
-    written = reference_solution("char_rnn_torch").sample(model, chars, SAMPLE_PRIME, 1000, temperature=0.8,
-                                                          generator=torch.Generator().manual_seed(0))
-    # THRESHOLD
-    check_written_text("the GRU checkpoint", written[len(SAMPLE_PRIME):], text, 0.3, 0.35, 0.15)
+    from rnnlab_checks.torch_models import check_checkpoint_writes_text
+    # The reference GRU: real words 0.71-0.72, zlib ratio 0.54-0.56, character distance
+    # 0.070-0.097; for the buggy trainings see q7.
+    check_checkpoint_writes_text(GRU_CHECKPOINT, "gru", "the GRU checkpoint", 0.3, 0.35, 0.15)

@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 from . import remote
-from .checker import CheckerProcess
+from .checker import CheckerProcess, otter_test_files
 from .kernel import OUTPUT_LIMIT, LimitedKernel, wait_until
 
 # Gradescope gives a submission 10 minutes: keep 1 minute for its own set-up and upload.
@@ -44,13 +44,21 @@ UNANSWERED = "_Type your answer here, replacing this text._"
 MAX_IMAGES = 4
 
 # Student notebooks call grader.check / export; while grading those are no-ops, because
-# every question is run once, on its own, after the notebook.
+# every question is run once, on its own, after the notebook.  So the kernel's ``otter`` is
+# the package without its __init__, and its ``Notebook`` one whose methods do nothing: the
+# real one would load pandas and nbconvert (50 MB of a kernel's 768) to be switched off.
 GRADING_PRELUDE = """\
-import otter as _rnnlab_otter
-_rnnlab_otter.Notebook.check = lambda *args, **kwargs: None
-_rnnlab_otter.Notebook.check_all = lambda *args, **kwargs: None
-_rnnlab_otter.Notebook.export = lambda *args, **kwargs: None
-del _rnnlab_otter
+import importlib.util as _rnnlab_util, sys as _rnnlab_sys
+class Notebook:
+    def __init__(self, *args, **kwargs):
+        pass
+    def check(self, *args, **kwargs):
+        return None
+    check_all = export = check
+_rnnlab_otter = _rnnlab_util.module_from_spec(_rnnlab_util.find_spec("otter"))
+_rnnlab_otter.Notebook = Notebook
+_rnnlab_sys.modules["otter"] = _rnnlab_otter
+del Notebook, _rnnlab_util, _rnnlab_sys, _rnnlab_otter
 """
 
 # Defines the kernel's end of the line to the checks (``remote.py``, shipped as source).
@@ -191,10 +199,8 @@ class Autograder:
     @functools.cached_property
     def questions(self):
         """``[(question, points)]`` of the test files, in order (read once)."""
-        from otter.test_files import ExceptionTestFile
-
         tests = sorted((self.source / "tests").glob("*.py"), key=lambda p: _natural_key(p.stem))
-        return [(p.stem, float(ExceptionTestFile.from_file(str(p)).possible)) for p in tests]
+        return [(p.stem, float(otter_test_files().ExceptionTestFile.from_file(str(p)).possible)) for p in tests]
 
     @functools.cached_property
     def written_questions(self):

@@ -235,6 +235,10 @@ class _Encoder:
             return [self.encode(v) for v in value]
         if isinstance(value, tuple):
             return {"$tuple": [self.encode(v) for v in value]}
+        if type(value) is dict and _same_shaped_arrays(list(value.values())):
+            # per-step states and probabilities ({t: (H, 1)}): one buffer, not one per step
+            return {"$arraydict": self._buffer(np.stack(list(value.values()))),
+                    "keys": [self.encode(k) for k in value]}
         if isinstance(value, dict):
             encoded = {"$dict": [[self.encode(k), self.encode(v)] for k, v in value.items()]}
             factory = getattr(value, "default_factory", "absent")
@@ -297,6 +301,11 @@ class _Decoder:
             if self.objects > MAX_OBJECTS:
                 raise ProtocolError(f"a message of more than {MAX_OBJECTS:,} objects")
             return list(stacked)
+        if tag == "$arraydict":
+            stacked, keys = self.buffers[value[tag]], [self.decode(k) for k in value["keys"]]
+            if not stacked.ndim or len(stacked) != len(keys):
+                raise ProtocolError("a dict of arrays whose keys and arrays do not pair up")
+            return dict(zip(keys, stacked))
         if tag == "$bytes":
             return base64.b64decode(value[tag])
         if tag == "$scalar":

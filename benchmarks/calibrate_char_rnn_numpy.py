@@ -16,7 +16,7 @@ import numpy as np
 
 import solutions.char_rnn_numpy as reference
 from autograder.checks.corpora import load_corpus
-from autograder.checks.text import compression_ratio, real_word_share, words_of
+from autograder.checks.text import compression_ratio, real_word_share, vocabulary_of
 from autograder.checks.training import TRAINING_PIECES
 from autograder.labs import SOLUTIONS
 from autograder.variants import catalogue
@@ -51,7 +51,7 @@ def figures(module, seed, corpus, vocabulary):
 
 def main():
     corpus = load_corpus("sherlock")
-    vocabulary = set(words_of(corpus))
+    vocabulary = vocabulary_of(corpus)
     print(f"uniform {math.log(len(set(corpus))):.3f} nats/char")
     print(f"{'train':40s} seed  fall   held-out  real-words  compression")
     runs = [(None, seed) for seed in range(10)]

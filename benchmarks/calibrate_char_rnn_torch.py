@@ -22,7 +22,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autograder.checks.corpora import load_corpus  # noqa: E402
-from autograder.checks.text import compression_ratio, real_word_share, words_of  # noqa: E402
+from autograder.checks.text import compression_ratio, real_word_share, vocabulary_of  # noqa: E402
 from autograder.checks.torch_models import HELD_OUT, SAMPLE_PRIME, character_distance, held_out_loss  # noqa: E402
 from solutions import char_rnn_torch as reference  # noqa: E402
 
@@ -96,7 +96,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(2)
     text = load_corpus("sherlock")
-    VOCABULARY = set(words_of(text))
+    VOCABULARY = vocabulary_of(text)
     chars, char_to_idx = reference.build_vocabulary(text)
     encoded = reference.encode(text, char_to_idx)
     train_data = encoded[: int(0.9 * len(encoded))]

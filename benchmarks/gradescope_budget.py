@@ -21,6 +21,7 @@ from pathlib import Path
 
 from autograder.build import build_lab
 from autograder.cli import write_examples
+from autograder.gradescope import KERNEL_AND_CHECKER_MEMORY
 
 MEMORY = 768 * 2**20
 CPU_PERIOD, CPU_QUOTA = 100_000, 50_000  # half a CPU
@@ -49,10 +50,22 @@ class Budget:
         self.unified = unified
 
     def run(self, command, **kwargs):
-        """Run ``command`` inside the group; returns the CompletedProcess."""
+        """Run ``command`` inside the group, sampling its memory every 0.1 s; returns the
+        CompletedProcess, and the peaks of the group's anonymous memory and of that plus the
+        files its processes map (``in_use``): what the kernel cannot reclaim by dropping cache."""
         procs = [str(folder / "cgroup.procs") for folder in self.folders]
         enter = "".join(f"echo $$ > {p}; " for p in procs)
-        return subprocess.run(["sh", "-c", enter + 'exec "$@"', "sh", *command], **kwargs)
+        process = subprocess.Popen(["sh", "-c", enter + 'exec "$@"', "sh", *command], **kwargs)
+        anonymous = in_use = 0
+        while process.poll() is None:
+            stat = dict(line.split() for line in (self.folders[0] / "memory.stat").read_text().splitlines())
+            anon = int(stat["anon"] if self.unified else stat["rss"])
+            mapped = int(stat["file_mapped"] if self.unified else stat["mapped_file"])
+            anonymous, in_use = max(anonymous, anon), max(in_use, anon + mapped)
+            time.sleep(0.1)
+        if process.returncode:
+            raise subprocess.CalledProcessError(process.returncode, command)
+        return anonymous, in_use
 
     def peak(self):
         """The group's peak memory in bytes, and how often it hit the limit."""
@@ -66,6 +79,14 @@ class Budget:
     def remove(self):
         for folder in self.folders:
             folder.rmdir()
+
+
+def drop_page_cache():
+    """Empty the page cache, so that the group is charged for every page of the libraries its
+    processes read (torch's among them), as in a new container; pages already cached are
+    charged to whoever read them first."""
+    os.sync()
+    Path("/proc/sys/vm/drop_caches").write_text("3")
 
 
 def main(lab="rnn_lstm_numpy"):
@@ -82,18 +103,30 @@ def main(lab="rnn_lstm_numpy"):
                 (root / "submission").mkdir()
                 (root / "submission" / submission.name).write_bytes(submission.read_bytes())
             budget = Budget()
+            drop_page_cache()
             try:
                 started = time.perf_counter()
-                budget.run([sys.executable, "-m", "rnnlab_engine.gradescope", "--root", str(root)],
-                           cwd=root / "source", check=True)
+                anonymous, in_use = budget.run([sys.executable, "-m", "rnnlab_engine.gradescope", "--root",
+                                                str(root)], cwd=root / "source")
                 seconds = time.perf_counter() - started
                 peak, limit_hits = budget.peak()
             finally:
                 budget.remove()
             results = json.loads((root / "results" / "results.json").read_text())
+            # The group's peak counts the page cache too, which the kernel reclaims at the
+            # limit; what it cannot reclaim is the anonymous memory and the mapped files.  The
+            # watchdog counts the kernel's resident size and the checker's proportional one.
+            counted = results["rnnlab"]["peak_memory"]
             print(f"{submission.name}: {results['score']:g} points in {seconds:.0f} s with half a CPU; "
-                  f"peak memory of grader + checker + kernel {peak / 2**20:.0f} MB of 768 "
-                  f"(times at the limit: {limit_hits})")
+                  f"grader + checker + kernel: peak {peak / 2**20:.0f} MB of 768 with the page cache "
+                  f"(times at the limit: {limit_hits}), {anonymous / 2**20:.0f} MB anonymous, "
+                  f"{in_use / 2**20:.0f} MB with the mapped files; the watchdog counted "
+                  f"{counted / 2**20:.0f} MB of its {KERNEL_AND_CHECKER_MEMORY // 2**20}")
+            for question in results["rnnlab"]["questions"]:
+                if question["status"] != "graded":
+                    print(f"  {question['name']}: {question['status']}: {question['output'][:200]}")
+            for message in results["rnnlab"]["messages"]:
+                print(f"  {message}")
 
 
 if __name__ == "__main__":

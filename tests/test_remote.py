@@ -48,6 +48,10 @@ def spoofing():
 def fails():
     return {}["missing"]
 
+def per_step_states():
+    return {-1: np.zeros((3, 1)), 0: np.full((3, 1), 0.5), 1: np.ones((3, 1))}, collections.defaultdict(
+        list, {0: np.ones(2), 1: np.ones(2)})
+
 def hidden_states():
     weight = torch.ones(2, requires_grad=True)
     hidden = weight * 3
@@ -103,6 +107,26 @@ def test_containers_keep_their_types(env):
     assert word_to_idx["unknown"] == 3 and word_to_idx[1] == "b"
     values = other[(1, 2)]
     assert values[:3] == [None, Ellipsis, 2**70] and np.isnan(values[3])
+
+
+def test_per_step_dicts_of_arrays_keep_their_keys(env):
+    """A forward pass's {t: state} crosses as one buffer: the same keys, values and dict."""
+    states, grouped = env["per_step_states"]()
+    assert type(states) is dict and list(states) == [-1, 0, 1]
+    assert [float(v[0, 0]) for v in states.values()] == [0.0, 0.5, 1.0] and states[0].shape == (3, 1)
+    states[0] += 1  # each value is its own array
+    assert float(states[1][0, 0]) == 1.0
+    assert type(grouped).__name__ == "defaultdict" and grouped[5] == []
+
+
+def test_a_dict_of_arrays_whose_keys_do_not_pair_up_is_refused():
+    trusted_end, worker_end = socket.socketpair()
+    header = json.dumps({"kind": "reply", "body": [{"$arraydict": 0, "keys": [0, 1, 2]}, None],
+                         "buffers": [["<f8", [2, 3]]]}).encode()
+    payload = struct.pack(">Q", len(header)) + header + np.zeros((2, 3)).tobytes()
+    worker_end.sendall(struct.pack(">Q", len(payload)) + payload)
+    with pytest.raises(ProtocolError, match="pair up"):
+        Connection(trusted_end, trusted=True).request("call", 0, [], {})
 
 
 def test_callbacks_run_on_the_calling_side(env):

@@ -8,6 +8,7 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder.labs import available_labs, load_lab
+from autograder.variants import example_files
 from conftest import solution_notebook_of
 
 CHECK_ALL = """
@@ -23,7 +24,8 @@ UNFILLED_MESSAGE = {"rnn_lstm_numpy": ("q4", "init_rnn should return the 5 array
                     "char_rnn_numpy": ("q2", "init_params(8, 20, rng) returned None: it is not implemented yet"),
                     "char_rnn_torch": ("q1", "build_vocabulary('the cat sat') returned None: it is not implemented yet")}
 # Training cells cut short where the notebook's own budget takes minutes (they still run and
-# save the checkpoints the public checks load).
+# save checkpoints); the checkpoints of the example submissions, trained longer, then stand in
+# for the student's, whose held-out loss the public checks measure.
 SHORTENED = {"char_rnn_torch": ("num_steps=2000", "num_steps=20")}
 
 
@@ -32,9 +34,13 @@ def autograded(lab):
     return [q.name for q in load_lab(lab).questions.values() if not q.manual]
 
 
-def run_student_notebook(notebook_path, workdir, questions):
-    """Execute the notebook in the student folder and run grader.check on every question."""
+def run_student_notebook(notebook_path, workdir, questions, files=()):
+    """Execute the notebook in the student folder, put ``files`` beside it, and run
+    grader.check on every question."""
     notebook = nbformat.read(notebook_path, as_version=4)
+    if files:
+        notebook.cells.append(nbformat.v4.new_code_cell(
+            f"import shutil\nfor _file in {[str(f) for f in files]!r}:\n    shutil.copy(_file, '.')"))
     notebook.cells.append(nbformat.v4.new_code_cell(CHECK_ALL.format(questions=questions)))
     client = NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(workdir)}})
@@ -72,7 +78,8 @@ def test_filled_notebook_passes_every_public_check(build, lab, tmp_path):
         for cell in notebook.cells:
             cell.source = cell.source.replace(*SHORTENED[lab])
     nbformat.write(notebook, student / f"{lab}.ipynb")
-    report, notebook = run_student_notebook(student / f"{lab}.ipynb", student, autograded(lab))
+    trained = [f for f in example_files(lab, tmp_path / "examples") if f.name in load_lab(lab).submission_files]
+    report, notebook = run_student_notebook(student / f"{lab}.ipynb", student, autograded(lab), trained)
     assert all(passed for passed, _ in report.values()), report
     assert not (student / "rnnlab_reference").exists()
     errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]

@@ -22,6 +22,9 @@ VARIANTS = [
     Variant("batch_first_missing", "q2",
             "nonlinearity=nonlinearity,\n                              batch_first=True,",
             "nonlinearity=nonlinearity,\n                              batch_first=False,", "batch_first=True"),
+    Variant("nonlinearity_not_passed_on", "q2",
+            "nn.RNN(embedding_dim, hidden_size, num_layers, nonlinearity=nonlinearity,",
+            "nn.RNN(embedding_dim, hidden_size, num_layers,", "hand nonlinearity on"),
     Variant("decoder_on_the_embedding", "q2",
             "return self.decoder(self.dropout(output)), hidden",
             "return self.decoder(self.dropout(self.embedding(input_seq))), hidden", "not the embedding"),
@@ -49,6 +52,8 @@ VARIANTS = [
             "loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))",
             "loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction=\"sum\") "
             "/ inputs.shape[0]", "the mean over every character"),
+    Variant("losses_kept_as_tensors", "q4", "losses.append(loss.item())", "losses.append(loss)",
+            "still carry their graph"),
     Variant("no_random_offset", "q4",
             "offset = int(torch.randint(seq_length, (1,), generator=generator))", "offset = 0",
             "drawn at random"),

@@ -102,8 +102,9 @@ def char_rnn_layout(state, what="the checkpoint"):
 
 
 def char_rnn_checkpoint(file_name, cell, vocab_size, what):
-    """``(renamed state dict, sizes)`` of the submitted checkpoint ``file_name``, which must be
-    an Embedding -> ``cell`` ("rnn" or "gru") -> Linear model over ``vocab_size`` characters."""
+    """``(state dict, renamed state dict, sizes)`` of the submitted checkpoint ``file_name``
+    (see ``char_rnn_layout``), which must be an Embedding -> ``cell`` ("rnn" or "gru") ->
+    Linear model over ``vocab_size`` characters."""
     state = load_weights(submission_file(file_name, what), what)
     renamed, sizes = char_rnn_layout(state, what)
     kinds = {"rnn": "a vanilla nn.RNN (one gate block)", "gru": "an nn.GRU (three gate blocks)"}
@@ -113,4 +114,4 @@ def char_rnn_checkpoint(file_name, cell, vocab_size, what):
     if sizes["vocab_size"] != vocab_size:
         raise CheckFailure(f"{what} is for {sizes['vocab_size']} characters; the corpus has {vocab_size}: "
                            "build the vocabulary from the whole text, read as latin-1.")
-    return renamed, sizes
+    return state, renamed, sizes

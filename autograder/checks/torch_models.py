@@ -7,6 +7,7 @@ itself (in a student's notebook).
 """
 
 import math
+from collections import Counter
 
 import numpy as np
 
@@ -93,14 +94,10 @@ def held_out_loss(model, encoded, streams=10):
 def character_distance(text, reference):
     """Total variation distance between the character frequencies of ``text`` and those of
     ``reference``: 0 for the same distribution, 1 for disjoint ones."""
-    chars = sorted(set(text) | set(reference))
-    index = {ch: i for i, ch in enumerate(chars)}
-
-    def frequencies(string):
-        counts = np.bincount([index[ch] for ch in string], minlength=len(chars)).astype(float)
-        return counts / max(counts.sum(), 1.0)
-
-    return 0.5 * float(np.abs(frequencies(text) - frequencies(reference)).sum())
+    counts, reference_counts = Counter(text), Counter(reference)
+    size, reference_size = max(len(text), 1), max(len(reference), 1)
+    return 0.5 * sum(abs(counts[ch] / size - reference_counts[ch] / reference_size)
+                     for ch in counts.keys() | reference_counts.keys())
 
 
 def nats_and_bits(loss):
@@ -200,6 +197,10 @@ def run_training(train, what, *args, **kwargs):
                                "after each forward call, and no retain_graph.") from None
         raise CheckFailure(f"{what} raised {type(error).__name__}: {error}") from None
     steps = kwargs.get("num_steps")
+    if isinstance(losses, (list, tuple)) and any(has_graph(loss) for loss in losses):
+        raise CheckFailure(f"{what} returned losses that still carry their graph: each one keeps the whole "
+                           "computation of its step in memory (at the notebook's budget, gigabytes). Append "
+                           "loss.item(), the float.")
     try:
         losses = [float(loss) for loss in losses]
     except (TypeError, ValueError):
@@ -294,29 +295,36 @@ HELD_OUT = slice(2_800_000, 2_810_001)
 SAMPLE_PRIME = "The "
 
 
-def submitted_char_model(file_name, cell, what):
-    """The submitted checkpoint ``file_name`` loaded into the reference ``CharRNN`` of the sizes
-    its weights have (no student code runs), on ``devices.pick_device()``; with the corpus and
-    its vocabulary: ``(model, text, chars, char_to_idx)``.  For grading only."""
+def submitted_char_model(file_name, cell, what, env=None):
+    """The submitted checkpoint ``file_name`` in a ``CharRNN`` of the sizes its weights have, on
+    ``devices.pick_device()``; with the corpus and its vocabulary: ``(model, text, chars,
+    char_to_idx)``.  While grading, the model is the reference ``CharRNN`` (no student code
+    runs while it is measured); in a student's notebook, the notebook's own (``env``)."""
     from .checkpoints import char_rnn_checkpoint
     from .devices import pick_device
-    from .reference import grading_text, reference_solution
+    from .reference import grading_text, reference_solution, trusted
 
-    reference = reference_solution("char_rnn_torch")
+    grading = reference_solution("char_rnn_torch") is not None
     text = grading_text("sherlock")
-    chars, char_to_idx = reference.build_vocabulary(text)
-    renamed, sizes = char_rnn_checkpoint(file_name, cell, len(chars), what)
-    model = reference.CharRNN(len(chars), sizes["embedding_dim"], sizes["hidden_size"], sizes["num_layers"], cell)
-    model.load_state_dict(renamed)
+    chars, char_to_idx = trusted("char_rnn_torch", env, "build_vocabulary")(text)
+    state, renamed, sizes = char_rnn_checkpoint(file_name, cell, len(chars), what)
+    built = f"CharRNN({len(chars)}, {sizes['embedding_dim']}, {sizes['hidden_size']}, {sizes['num_layers']}, {cell!r})"
+    try:
+        model = trusted("char_rnn_torch", env, "CharRNN")(len(chars), sizes["embedding_dim"], sizes["hidden_size"],
+                                                          sizes["num_layers"], cell)
+        model.load_state_dict(renamed if grading else state)
+    except Exception as error:  # only in a notebook: the reference takes any checkpoint that fits
+        raise CheckFailure(f"{what} does not load into {built} ({type(error).__name__}: "
+                           f"{str(error)[:200]}): save the state_dict() of the CharRNN you trained.") from None
     return model.to(pick_device()), text, chars, char_to_idx
 
 
 def check_written_text(function, text, corpus, min_real_words, min_compression, max_character_distance):
     """Fail unless ``text`` (sampled) has enough real words of ``corpus``, does not loop, and
     uses characters about as often as ``corpus`` does (total variation distance)."""
-    from .text import check_sampled_text, words_of
+    from .text import check_sampled_text, vocabulary_of
 
-    check_sampled_text(function, text, set(words_of(corpus)), min_real_words, min_compression)
+    check_sampled_text(function, text, vocabulary_of(corpus), min_real_words, min_compression)
     distance = character_distance(text, corpus)
     if distance > max_character_distance:
         raise CheckFailure(f"{function}: the characters of its text are far from the corpus's frequencies "
@@ -324,14 +332,15 @@ def check_written_text(function, text, corpus, min_real_words, min_compression, 
                            f"expected): '{text[:120]}'")
 
 
-def check_held_out_loss(file_name, cell, what, threshold):
+def check_held_out_loss(file_name, cell, what, threshold, env=None):
     """Fail unless the submitted checkpoint's loss on ``HELD_OUT`` is below ``threshold`` nats
-    per character (the message gives bits too, beside uniform and unigram guessing)."""
+    per character (the message gives bits too, beside uniform and unigram guessing).  In a
+    student's notebook the model is the notebook's ``CharRNN`` (``env``)."""
     import torch
 
     from .learning import check_loss_below
 
-    model, text, _, char_to_idx = submitted_char_model(file_name, cell, what)
+    model, text, _, char_to_idx = submitted_char_model(file_name, cell, what, env)
     encoded = torch.tensor([char_to_idx[ch] for ch in text[HELD_OUT]])
     # Unigram: the character frequencies of the training 90%, scored on the same slice.
     check_loss_below(what, "loss on 10,000 held-out characters", held_out_loss(model, encoded), threshold,

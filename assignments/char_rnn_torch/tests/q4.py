@@ -98,7 +98,6 @@ def test_training_learns_on_sherlock(env, CharRNN, train):
     with reference_globals("char_rnn_torch", env, ["make_batches"]):
         losses = run_training(train, what, model, encoded, num_steps=150, batch_size=16, seq_length=64,
                               lr=0.005, seed=0, device="cpu")
-    # THRESHOLD_PLACEHOLDER
     # The reference ends at 2.164 on seeds 0-2 (benchmarks/calibrate_char_rnn_torch.py), from
     # 4.64 (uniform guessing: 4.62).  3.0 leaves 0.84 on its side, and lets the q2 bugs that
     # still train pass here (a decoder on the embedding ends at 2.473, batch_first missing at

@@ -55,6 +55,7 @@ def build_lab(name, dist=DIST, refresh_template=True):
     student_dir = out / "student"
     shutil.copytree(out / "otter" / "student", student_dir)
     normalise_notebook(student_dir / f"{name}.ipynb")
+    add_corpora(lab, student_dir / "data")
     result = BuildResult(name, student_dir / f"{name}.ipynb",
                          gradescope_zip(out / "otter" / "autograder", out / f"{name}-autograder.zip"),
                          bundle(student_dir, out / f"{name}-student.zip"))
@@ -72,18 +73,25 @@ def stage_support_files(lab, staging):
     reference.mkdir()
     (reference / "__init__.py").write_text('"""Reference solutions: autograder only."""\n')
     shutil.copy(SOLUTIONS / f"{lab.name}.py", reference / f"{lab.name}.py")
-    for name in lab.corpora:  # the grader reads them offline, from where students cannot
-        (reference / "data").mkdir(exist_ok=True)
-        path = corpus_path(name)
-        if CORPORA[name].sha256 and hashlib.sha256(path.read_bytes()).hexdigest() != CORPORA[name].sha256:
-            print(f"rnnlab build {lab.name}: {path} is not the course's copy of {CORPORA[name].filename} "
-                  "that the checks' thresholds were calibrated on (see README, Corpora); the zip "
-                  "carries it anyway.", file=sys.stderr)
-        shutil.copy(path, reference / "data" / CORPORA[name].filename)
+    add_corpora(lab, reference / "data", warn=True)  # the grader reads them offline
     if lab.manual_questions:  # the grader carries their answers into the reports
         (reference / WRITTEN_QUESTIONS).write_text(json.dumps(
             [{"name": q.name, "points": q.points, "prompt": q.prompt} for q in lab.manual_questions], indent=1))
     (staging / "requirements.txt").write_text("\n".join(GRADING_REQUIREMENTS) + "\n")
+
+
+def add_corpora(lab, folder, warn=False):
+    """Copy the corpora the lab reads into ``folder``: for the grader, and for students, who
+    must train on the very text the grader reads (a Gutenberg download is another edition,
+    with other characters).  ``warn``: say so when a copy is not the course's."""
+    for name in lab.corpora:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = corpus_path(name)
+        if warn and CORPORA[name].sha256 and hashlib.sha256(path.read_bytes()).hexdigest() != CORPORA[name].sha256:
+            print(f"rnnlab build {lab.name}: {path} is not the course's copy of {CORPORA[name].filename} "
+                  "that the checks' thresholds were calibrated on (see README, Corpora); the build "
+                  "hands it out anyway.", file=sys.stderr)
+        shutil.copy(path, folder / CORPORA[name].filename)
 
 
 def assignment_config(lab):
@@ -210,7 +218,8 @@ def gradescope_zip(autograder_dir, target):
 
 
 def bundle(student_dir, target):
-    """The zip handed to students: the notebook, its public tests and the checks library."""
+    """The zip handed to students: the notebook, its public tests, the checks library and the
+    lab's corpora (``data/``)."""
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
         for path in sorted(student_dir.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:

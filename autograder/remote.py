@@ -271,8 +271,8 @@ class _Encoder:
 def _same_shaped_arrays(values):
     if len(values) < 2 or type(values[0]) is not np.ndarray:
         return False
-    first = values[0]
-    return first.dtype.kind in ARRAY_KINDS and not first.dtype.fields and all(
+    first = values[0]  # 0-d arrays stay arrays: stacked, they would come back as scalars
+    return first.ndim > 0 and first.dtype.kind in ARRAY_KINDS and not first.dtype.fields and all(
         type(v) is np.ndarray and v.shape == first.shape and v.dtype == first.dtype for v in values)
 
 

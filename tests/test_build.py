@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from autograder.build import build_lab
+from autograder.checks.corpora import CORPORA
 from autograder.grading import IGNORED_CELL_TAG
 from autograder.labs import ROOT, available_labs, load_lab
 
@@ -48,7 +49,8 @@ def test_no_solution_line_reaches_the_student(build, lab):
     with zipfile.ZipFile(built.student_bundle) as bundle:
         names = bundle.namelist()
     assert f"{lab}.ipynb" in names and "tests/q5.py" in names and "rnnlab_checks/gradients.py" in names
-    assert not any("rnnlab_reference" in n or n.endswith(".txt") for n in names)
+    assert not any("rnnlab_reference" in n for n in names)
+    assert [n for n in names if n.endswith(".txt")] == [f"data/{CORPORA[c].filename}" for c in load_lab(lab).corpora]
 
 
 def test_public_tests_only_for_students(built):
@@ -110,13 +112,17 @@ def test_lab_question_list(name, points, manual):
             assert any(t.hidden for t in question.tests) and any(not t.hidden for t in question.tests)
 
 
-def test_corpora_travel_with_the_autograder_only(build, corpus_folder):
-    """The checks read the corpus offline from the zip, where the student's code cannot."""
+def test_corpora_travel_with_the_zips_not_the_template(build, corpus_folder):
+    """The checks read the corpus offline from the autograder zip (not from the submission's
+    folder); students get the same copy in data/ beside the notebook; git gets none."""
     built = build("char_rnn_numpy")
+    course_copy = (corpus_folder / "sherlock.txt").read_bytes()
     with zipfile.ZipFile(built.autograder_zip) as archive:
-        shipped = archive.read("rnnlab_reference/data/sherlock.txt")
+        assert archive.read("rnnlab_reference/data/sherlock.txt") == course_copy
         assert not any(n.startswith("files/") and n.endswith(".txt") for n in archive.namelist())
-    assert shipped == (corpus_folder / "sherlock.txt").read_bytes()
+    with zipfile.ZipFile(built.student_bundle) as archive:
+        assert archive.read("data/sherlock.txt") == course_copy
+    assert not list((ROOT / "student_template").rglob("*.txt"))
     notebook = nbformat.read(built.student_notebook, as_version=4)
     skipped = [c.source for c in notebook.cells if IGNORED_CELL_TAG in c.metadata.get("tags", [])]
     assert any("load_corpus" in s for s in skipped) and any("train(text" in s for s in skipped)

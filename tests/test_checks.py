@@ -7,6 +7,7 @@ from autograder.checks import CheckFailure
 from autograder.checks.arrays import check_close, check_shape
 from autograder.checks.gradients import (RELATIVE_TOLERANCE, TINY, check_bptt, check_gradients,
                                          find_gradient_mismatch, relative_error)
+from autograder.labs import ROOT
 
 
 def quadratic_loss(params):
@@ -232,3 +233,31 @@ def test_oversized_checkpoint_is_refused_unread(tmp_path):
         load_weights(tmp_path / "big.pt")
     with pytest.raises(CheckFailure, match="is missing"):
         load_weights(tmp_path / "absent.pt")
+
+
+def test_a_checkpoint_is_read_through_the_numbering_it_was_trained_with(tmp_path, monkeypatch, corpus_folder):
+    """A model trained with the notebook's own (unsorted) vocabulary is measured in it; one
+    trained with the lab's sorted vocabulary in that one, whatever the notebook says."""
+    import torch
+
+    from autograder.checks.torch_models import check_held_out_loss
+    from autograder.variants import example_files
+
+    trained = next(f for f in example_files("char_rnn_torch", tmp_path / "examples") if f.name == "char_rnn.pt")
+    notebook = {}
+    exec((ROOT / "solutions" / "char_rnn_torch.py").read_text(), notebook)
+    text = (corpus_folder / "sherlock.txt").read_text(encoding="latin-1")
+    appearance = list(dict.fromkeys(text))
+    notebook["build_vocabulary"] = lambda text: (appearance, {ch: i for i, ch in enumerate(appearance)})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RNNLAB_DATA", str(corpus_folder))
+    sorted_state = torch.load(trained, weights_only=True)
+    order = torch.tensor([sorted(set(text)).index(ch) for ch in appearance])  # appearance index -> sorted index
+    relabelled = {name: value[order] if name in ("embedding.weight", "decoder.weight", "decoder.bias") else value
+                  for name, value in sorted_state.items()}
+    for state in (sorted_state, relabelled):  # the lab's numbering, then the notebook's
+        torch.save(state, tmp_path / "char_rnn.pt")
+        check_held_out_loss(notebook, "char_rnn.pt", "rnn", "the checkpoint", 1.9)
+    notebook["build_vocabulary"] = lambda text: (sorted(set(text)), {ch: i for i, ch in enumerate(sorted(set(text)))})
+    with pytest.raises(CheckFailure, match="above the threshold"):
+        check_held_out_loss(notebook, "char_rnn.pt", "rnn", "the checkpoint", 1.9)

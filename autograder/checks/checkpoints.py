@@ -113,5 +113,6 @@ def char_rnn_checkpoint(file_name, cell, vocab_size, what):
                            f"for {kinds[cell]}: train CharRNN(..., cell={cell!r}) and save that model.")
     if sizes["vocab_size"] != vocab_size:
         raise CheckFailure(f"{what} is for {sizes['vocab_size']} characters; the corpus has {vocab_size}: "
-                           "build the vocabulary from the whole text, read as latin-1.")
+                           "train on data/sherlock.txt, handed out with the notebook (not another edition), "
+                           "with the vocabulary of the whole text, read as latin-1.")
     return state, renamed, sizes

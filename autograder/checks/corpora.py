@@ -1,7 +1,8 @@
 """The public-domain texts of the char-level labs: found on disk, or downloaded once.
 
-``load_corpus("sherlock")`` looks, in order, at an explicit ``path``, at ``$RNNLAB_DATA``,
-at ``../shared/data/`` beside an rnnlab checkout, at the user cache
+``load_corpus("sherlock")`` looks, in order, at an explicit ``path``, at ``data/`` in the
+current folder (where the student bundle puts the lab's copy, beside the notebook), at
+``$RNNLAB_DATA``, at ``../shared/data/`` beside an rnnlab checkout, at the user cache
 (``$XDG_CACHE_HOME/rnnlab`` or ``~/.cache/rnnlab``), and finally downloads the text from
 Project Gutenberg (or the mirror in ``$RNNLAB_GUTENBERG_URL``) into that cache.  Every file is read as latin-1: that is how the labs'
 figures (sherlock.txt: 3,011,055 characters, 102 distinct) are counted.  Stdlib only: the
@@ -88,7 +89,7 @@ def corpus_path(name, path=None, download=True):
 
 def data_folders():
     """The folders searched before the download, in order."""
-    folders = []
+    folders = [Path("data")]  # beside a student's notebook: the copy the lab is graded with
     if os.environ.get("RNNLAB_DATA"):
         folders.append(Path(os.environ["RNNLAB_DATA"]))
     checkout = Path(__file__).resolve().parents[2]

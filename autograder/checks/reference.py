@@ -6,10 +6,15 @@ from pathlib import Path
 
 
 def reference_solution(lab):
-    """The reference module of ``lab`` while grading, or None in a student's notebook."""
+    """The reference module of ``lab`` while grading, or None in a student's notebook.
+
+    Only a missing ``rnnlab_reference`` means a notebook: a module the reference itself
+    fails to import is an error, or the checks would quietly judge with the student's code."""
     try:
         return importlib.import_module(f"rnnlab_reference.{lab}")
-    except ModuleNotFoundError:
+    except ModuleNotFoundError as error:
+        if error.name not in ("rnnlab_reference", f"rnnlab_reference.{lab}"):
+            raise
         return None
 
 

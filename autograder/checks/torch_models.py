@@ -8,6 +8,7 @@ itself (in a student's notebook).
 
 import math
 from collections import Counter
+from typing import NamedTuple
 
 import numpy as np
 
@@ -67,8 +68,8 @@ class ForwardRecorder:
         self._handle.remove()
 
     def _record(self, module, args, kwargs, output):
-        inputs = args[0] if args else kwargs.get("input_seq")
-        hidden = args[1] if len(args) > 1 else kwargs.get("hidden")
+        given = list(args) + list(kwargs.values())  # forward(input_seq, hidden), whatever their names
+        inputs, hidden = (given + [None, None])[:2]
         logits, returned = output if isinstance(output, tuple) and len(output) == 2 else (output, None)
         self.calls.append({"inputs": inputs, "hidden": hidden, "hidden_had_graph": hidden is not None and has_graph(hidden),
                            "logits": logits, "returned": returned})
@@ -245,8 +246,9 @@ def record_training(env, model_class, train, num_steps=20):
                               lr=0.01, seed=0, device="cpu")
     calls = recorder.calls
     if len(calls) != num_steps:
-        raise CheckFailure(f"{what}: the model was called {len(calls)} times; train should make one forward "
-                           "call per step, on that step's chunk.")
+        raise CheckFailure(f"{what}: the model was called {len(calls)} times in {num_steps} steps; train should "
+                           "call it once per step, on that step's chunk, as model(inputs, hidden) (a call of "
+                           "model.forward(...) skips what the checks see).")
     for step, call in enumerate(calls):
         inputs = as_tensor(call["inputs"], f"{what}: the input of the model at step {step + 1}", dims=2)
         call["starts"] = [start_of(encoded, row) for row in inputs.tolist()]
@@ -295,28 +297,74 @@ HELD_OUT = slice(2_800_000, 2_810_001)
 SAMPLE_PRIME = "The "
 
 
-def submitted_char_model(file_name, cell, what, env=None):
-    """The submitted checkpoint ``file_name`` in a ``CharRNN`` of the sizes its weights have, on
-    ``devices.pick_device()``; with the corpus and its vocabulary: ``(model, text, chars,
-    char_to_idx)``.  While grading, the model is the reference ``CharRNN`` (no student code
-    runs while it is measured); in a student's notebook, the notebook's own (``env``)."""
+class SubmittedModel(NamedTuple):
+    """A submitted checkpoint in a ``CharRNN``, with the corpus, the numbering of its characters
+    the model reads best, and its loss on ``HELD_OUT`` (nats per character) in that numbering."""
+
+    model: object
+    text: str
+    chars: list
+    held_out_loss: float
+
+
+def notebook_vocabulary(env, text):
+    """The characters of ``text`` in the order the notebook's ``build_vocabulary`` numbers them,
+    when that is a numbering of them (one index each, ``char_to_idx`` agreeing); else None."""
+    try:
+        chars, char_to_idx = env["build_vocabulary"](text)
+        chars = list(chars)
+        if sorted(chars) == sorted(set(text)) and dict(char_to_idx) == {ch: i for i, ch in enumerate(chars)}:
+            return chars
+    except Exception:  # a broken build_vocabulary is q1's business
+        pass
+    return None
+
+
+def submitted_char_model(env, file_name, cell, what):
+    """The submitted checkpoint ``file_name`` in a ``CharRNN`` of the sizes its weights have (and
+    the vanilla RNN's ``nonlinearity`` of the notebook's ``RNN_SETTINGS``), on
+    ``devices.pick_device()``, as a ``SubmittedModel``.  While grading the model is the
+    reference ``CharRNN``, so that no student code runs while it is measured; in a student's
+    notebook, the notebook's own (``env`` is the notebook's globals).
+
+    A model reads characters through the numbering it was trained with: the lab's (sorted)
+    one and the notebook's own are both tried, and the better one is kept, so that an unsorted
+    vocabulary costs points on q1 only.
+    """
+    import torch
+
     from .checkpoints import char_rnn_checkpoint
     from .devices import pick_device
     from .reference import grading_text, reference_solution, trusted
 
-    grading = reference_solution("char_rnn_torch") is not None
     text = grading_text("sherlock")
-    chars, char_to_idx = trusted("char_rnn_torch", env, "build_vocabulary")(text)
-    state, renamed, sizes = char_rnn_checkpoint(file_name, cell, len(chars), what)
-    built = f"CharRNN({len(chars)}, {sizes['embedding_dim']}, {sizes['hidden_size']}, {sizes['num_layers']}, {cell!r})"
+    numberings = [sorted(set(text))]
+    own = notebook_vocabulary(env, text)
+    if own is not None and own != numberings[0]:
+        numberings.append(own)
+    state, renamed, sizes = char_rnn_checkpoint(file_name, cell, len(numberings[0]), what)
+    nonlinearity = "tanh"
+    if cell == "rnn":
+        try:
+            nonlinearity = dict(env["RNN_SETTINGS"]).get("nonlinearity", "tanh")
+        except Exception:
+            pass
+        nonlinearity = nonlinearity if nonlinearity in ("tanh", "relu") else "tanh"
+    arguments = (len(numberings[0]), sizes["embedding_dim"], sizes["hidden_size"], sizes["num_layers"], cell,
+                 nonlinearity)
+    grading = reference_solution("char_rnn_torch") is not None
     try:
-        model = trusted("char_rnn_torch", env, "CharRNN")(len(chars), sizes["embedding_dim"], sizes["hidden_size"],
-                                                          sizes["num_layers"], cell)
+        model = trusted("char_rnn_torch", env, "CharRNN")(*arguments)
         model.load_state_dict(renamed if grading else state)
-    except Exception as error:  # only in a notebook: the reference takes any checkpoint that fits
-        raise CheckFailure(f"{what} does not load into {built} ({type(error).__name__}: "
-                           f"{str(error)[:200]}): save the state_dict() of the CharRNN you trained.") from None
-    return model.to(pick_device()), text, chars, char_to_idx
+    except Exception as error:  # a layout the reference has no place for (no biases, say)
+        raise CheckFailure(f"{what} does not load into CharRNN{arguments} ({type(error).__name__}: "
+                           f"{str(error)[:200]}): save the state_dict() of a CharRNN built with the "
+                           "lab's arguments.") from None
+    model = model.to(pick_device())
+    losses = [held_out_loss(model, torch.tensor([{ch: i for i, ch in enumerate(chars)}[ch] for ch in text[HELD_OUT]]))
+              for chars in numberings]
+    best = min(range(len(numberings)), key=losses.__getitem__)
+    return SubmittedModel(model, text, numberings[best], losses[best])
 
 
 def check_written_text(function, text, corpus, min_real_words, min_compression, max_character_distance):
@@ -332,30 +380,29 @@ def check_written_text(function, text, corpus, min_real_words, min_compression, 
                            f"expected): '{text[:120]}'")
 
 
-def check_held_out_loss(file_name, cell, what, threshold, env=None):
-    """Fail unless the submitted checkpoint's loss on ``HELD_OUT`` is below ``threshold`` nats
-    per character (the message gives bits too, beside uniform and unigram guessing).  In a
-    student's notebook the model is the notebook's ``CharRNN`` (``env``)."""
-    import torch
-
+def check_held_out_loss(env, file_name, cell, what, threshold):
+    """Fail unless the submitted checkpoint's loss on ``HELD_OUT`` (``submitted_char_model``)
+    is below ``threshold`` nats per character (the message gives bits too, beside uniform
+    and unigram guessing)."""
     from .learning import check_loss_below
 
-    model, text, _, char_to_idx = submitted_char_model(file_name, cell, what, env)
-    encoded = torch.tensor([char_to_idx[ch] for ch in text[HELD_OUT]])
+    submitted = submitted_char_model(env, file_name, cell, what)
     # Unigram: the character frequencies of the training 90%, scored on the same slice.
-    check_loss_below(what, "loss on 10,000 held-out characters", held_out_loss(model, encoded), threshold,
+    check_loss_below(what, "loss on 10,000 held-out characters", submitted.held_out_loss, threshold,
                      unit="character", uniform=4.625, unigram=3.089)
 
 
-def check_checkpoint_writes_text(file_name, cell, what, min_real_words, min_compression, max_character_distance):
+def check_checkpoint_writes_text(env, file_name, cell, what, min_real_words, min_compression,
+                                 max_character_distance):
     """Fail unless 1000 characters the submitted checkpoint writes after ``SAMPLE_PRIME`` (at
-    temperature 0.8, seeded, with the reference sampler) pass ``check_written_text``."""
+    temperature 0.8, seeded, with the reference sampler) pass ``check_written_text``.  For
+    grading only."""
     import torch
 
     from .reference import reference_solution
 
-    model, text, chars, _ = submitted_char_model(file_name, cell, what)
-    written = reference_solution("char_rnn_torch").sample(model, chars, SAMPLE_PRIME, 1000, temperature=0.8,
-                                                          generator=torch.Generator().manual_seed(0))
-    check_written_text(what, written[len(SAMPLE_PRIME):], text, min_real_words, min_compression,
+    submitted = submitted_char_model(env, file_name, cell, what)
+    written = reference_solution("char_rnn_torch").sample(submitted.model, submitted.chars, SAMPLE_PRIME, 1000,
+                                                          temperature=0.8, generator=torch.Generator().manual_seed(0))
+    check_written_text(what, written[len(SAMPLE_PRIME):], submitted.text, min_real_words, min_compression,
                        max_character_distance)

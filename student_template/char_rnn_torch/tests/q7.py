@@ -13,5 +13,5 @@ def test_rnn_checkpoint_loads(RNN_CHECKPOINT):
 @test_case(points=1, hidden=False)
 def test_rnn_held_out_loss(env, RNN_CHECKPOINT):
     from rnnlab_checks.torch_models import check_held_out_loss
-    check_held_out_loss(RNN_CHECKPOINT, 'rnn', 'the vanilla RNN checkpoint', 1.9, env)
+    check_held_out_loss(env, RNN_CHECKPOINT, 'rnn', 'the vanilla RNN checkpoint', 1.9)
 

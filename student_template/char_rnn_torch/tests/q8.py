@@ -13,5 +13,5 @@ def test_gru_checkpoint_loads(GRU_CHECKPOINT):
 @test_case(points=1, hidden=False)
 def test_gru_held_out_loss(env, GRU_CHECKPOINT):
     from rnnlab_checks.torch_models import check_held_out_loss
-    check_held_out_loss(GRU_CHECKPOINT, 'gru', 'the GRU checkpoint', 1.8, env)
+    check_held_out_loss(env, GRU_CHECKPOINT, 'gru', 'the GRU checkpoint', 1.8)
 

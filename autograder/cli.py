@@ -15,9 +15,10 @@ from .labs import available_labs
 from .variants import buggy_notebook, catalogue, example_files, write_submission
 
 
-def autograder_zip(lab, dist=DIST):
-    """The lab's autograder zip, built first if it is not there."""
-    path = Path(dist) / lab / f"{lab}-autograder.zip"
+def autograder_zip(lab, dist=None):
+    """The lab's autograder zip in ``dist`` (default ``DIST``), built first if it is not there."""
+    dist = Path(dist or DIST)
+    path = dist / lab / f"{lab}-autograder.zip"
     if not path.exists():
         build_lab(lab, dist)
     return path

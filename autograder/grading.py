@@ -367,7 +367,7 @@ class _Run:
             for name, points in questions:
                 results.append(self._run_question(name, points))
         finally:
-            self.kernel.shutdown()
+            self.kernel.close()
             self._stop_checker()
         statuses = {q.status for q in results}
         status = "ok" if statuses <= {"graded"} and not self.messages else "partial"

@@ -8,6 +8,7 @@ to us over Unix sockets.  Whatever happens (timeout, crash, ``os._exit``, memory
 ``run`` returns an ``Outcome`` instead of raising.
 """
 
+import fcntl
 import functools
 import itertools
 import os
@@ -37,9 +38,28 @@ OUTPUT_LIMIT = 1_000_000
 TASK_LIMIT = 256
 PIDS_CGROUPS = [Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")]
 # Kernels run as users of their own (where the grader is root), one per kernel alive at a
-# time, so that two submissions graded side by side cannot touch each other's files.
+# time, so that two submissions graded side by side cannot touch each other's files: a user
+# is held by a lock in a folder only root may write, across rnnlab processes too.
 KERNEL_USERS = range(64000, 65000)
+USER_LOCKS = Path("/run/rnnlab-kernel-users" if os.path.isdir("/run") else
+                  os.path.join(tempfile.gettempdir(), "rnnlab-kernel-users"))
 _next_user = itertools.count()
+
+
+def claim_kernel_user():
+    """``(uid, lock)``: a user of ``KERNEL_USERS`` that no other kernel on this machine holds,
+    and the open file whose lock holds it until it is closed."""
+    USER_LOCKS.mkdir(mode=0o700, exist_ok=True)
+    start = next(_next_user) + os.getpid()  # other processes mostly start elsewhere in the range
+    for offset in range(len(KERNEL_USERS)):
+        uid = KERNEL_USERS[(start + offset) % len(KERNEL_USERS)]
+        lock = open(USER_LOCKS / str(uid), "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return uid, lock
+        except BlockingIOError:
+            lock.close()
+    raise RuntimeError(f"all {len(KERNEL_USERS)} kernel users are in use")
 
 
 class TaskLimit:
@@ -235,7 +255,7 @@ class LimitedKernel:
         self.memory_limit = memory_limit
         self.hidden = [str(p) for p in hidden]
         self.sandbox = sandbox()
-        self.user = KERNEL_USERS[next(_next_user) % len(KERNEL_USERS)] if self.sandbox.separate_user else None
+        self.user, self._user_lock = claim_kernel_user() if self.sandbox.separate_user else (None, None)
         self.client = None
         self.peak_memory = 0
         self.tasks_capped = False
@@ -295,6 +315,13 @@ class LimitedKernel:
             shutil.rmtree(self._sockets, ignore_errors=True)
             self._sockets = None
         self.client = None
+
+    def close(self):
+        """Stop the kernel for good: its user is free for another kernel."""
+        self.shutdown()
+        if self._user_lock is not None:
+            self._user_lock.close()
+            self._user_lock = None
 
     @property
     def pid(self):

@@ -2,8 +2,18 @@
 
 import pytest
 
+from autograder import cli
 from autograder.build import build_lab
 from autograder.checks.corpora import data_folders
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_dist(tmp_path_factory):
+    """``rnnlab grade`` in a test builds the zip it needs into the session's own folder: never
+    into the checkout's dist/, which may be stale, or in use by the other test worker."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cli, "DIST", tmp_path_factory.mktemp("cli-dist"))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 message; every test case of a lab fails for at least one variant; the reference and the
 lab's correct rewrites get full marks."""
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
@@ -13,16 +14,24 @@ from autograder.variants import (alternatives, buggy_notebook, catalogue, exampl
                                  write_submission)
 from conftest import solution_notebook_of
 
-CASES = [(lab, variant) for lab in available_labs() for variant in catalogue(lab)]
+def on_one_worker(lab, *values, id):
+    """A test case of ``lab``'s catalogue: all of them run on one pytest-xdist worker, which
+    grades the lab's submissions once (``graded``)."""
+    return pytest.param(lab, *values, id=id, marks=pytest.mark.xdist_group(lab))
+
+
+CASES = [on_one_worker(lab, variant, id=f"{lab}-{variant.name}") for lab in available_labs() for variant in catalogue(lab)]
 # The reference, and one notebook with all of a lab's correct rewrites at once.
-CORRECT = ([(lab, "reference") for lab in available_labs()]
-           + [(lab, "rewritten") for lab in available_labs() if alternatives(lab)])
+CORRECT = ([on_one_worker(lab, "reference", id=f"{lab}-reference") for lab in available_labs()]
+           + [on_one_worker(lab, "rewritten", id=f"{lab}-rewritten") for lab in available_labs() if alternatives(lab)])
+# Two at a time fill a 2-core box; under pytest-xdist the other worker grades too.
+PARALLEL_GRADINGS = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2
 
 
 @pytest.fixture(scope="module")
 def graded(build, tmp_path_factory):
     """``graded(lab)``: the reference, the catalogue and the rewrites of ``lab`` graded once,
-    two at a time (one per core); keyed by variant name, 'reference' and 'rewritten'."""
+    ``PARALLEL_GRADINGS`` at a time; keyed by variant name, 'reference' and 'rewritten'."""
     results = {}
 
     def get(lab):
@@ -43,7 +52,7 @@ def graded(build, tmp_path_factory):
             except ValueError as error:
                 results[lab] = f"the catalogue of {lab} does not apply to its solution: {error}"
             else:
-                with unpacked(built.autograder_zip) as autograder, ThreadPoolExecutor(2) as pool:
+                with unpacked(built.autograder_zip) as autograder, ThreadPoolExecutor(PARALLEL_GRADINGS) as pool:
                     results[lab] = dict(zip(paths, pool.map(autograder.grade, paths.values())))
         if isinstance(results[lab], str):
             pytest.fail(results[lab])
@@ -59,7 +68,7 @@ def test_catalogue_is_large_enough(lab):
     assert len({v.name for v in variants}) == len(variants)
 
 
-@pytest.mark.parametrize("lab,variant", CASES, ids=[f"{lab}-{v.name}" for lab, v in CASES])
+@pytest.mark.parametrize("lab,variant", CASES)
 def test_variant_loses_points_on_its_question_only(graded, lab, variant):
     result = graded(lab)[variant.name]
     lost = {q.name for q in result.questions if q.score < q.possible}
@@ -68,13 +77,13 @@ def test_variant_loses_points_on_its_question_only(graded, lab, variant):
     assert variant.message in question.output, question.output
 
 
-@pytest.mark.parametrize("lab,kind", CORRECT, ids=[f"{lab}-{kind}" for lab, kind in CORRECT])
+@pytest.mark.parametrize("lab,kind", CORRECT)
 def test_correct_code_gets_full_marks(graded, lab, kind):
     result = graded(lab)[kind]
     assert (result.status, result.score) == ("ok", result.possible), [q.output for q in result.questions]
 
 
-@pytest.mark.parametrize("lab", available_labs())
+@pytest.mark.parametrize("lab", [on_one_worker(lab, id=lab) for lab in available_labs()])
 def test_every_test_case_fails_for_some_variant(graded, lab):
     buggy = {v.name for v in catalogue(lab)}
     failed = {(q.name, case) for name, result in graded(lab).items() if name in buggy

@@ -1,6 +1,7 @@
 """Realistic mistakes in char_rnn_torch, each with the question that must lose points and
 words its failure message must contain; and the files a submission carries (checkpoints)."""
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -105,32 +106,42 @@ def example_files(folder):
     """Write the checkpoints an example submission carries into ``folder``: the reference's
     RNN and GRU (``char_rnn.pt``, ``char_gru.pt``), an untrained RNN and a pickled whole RNN
     (for the variants above).  Trained once and kept in the user cache."""
-    import torch
-
-    from autograder.checks.corpora import load_corpus
     from solutions import char_rnn_torch as reference
 
     source = Path(reference.__file__).read_bytes() + repr(EXAMPLE_TRAINING).encode()
     cache_root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     cache = cache_root / "rnnlab" / f"char_rnn_torch-examples-{hashlib.sha256(source).hexdigest()[:16]}"
     names = ["char_rnn.pt", "char_gru.pt", "char_rnn_untrained.pt", "char_rnn_model.pt"]
-    if not all((cache / name).is_file() for name in names):
-        text = load_corpus("sherlock")
-        chars, char_to_idx = reference.build_vocabulary(text)
-        train_data = reference.encode(text, char_to_idx)[: int(0.9 * len(text))]
-        partial = cache.with_name(cache.name + f".part-{os.getpid()}")
-        partial.mkdir(parents=True, exist_ok=True)
-        for cell in ("rnn", "gru"):
-            torch.manual_seed(0)
-            settings = reference.RNN_SETTINGS if cell == "rnn" else reference.GRU_SETTINGS
-            model = reference.CharRNN(len(chars), cell=cell, **settings)
-            if cell == "rnn":
-                torch.save(model.state_dict(), partial / "char_rnn_untrained.pt")
-            reference.train(model, train_data, device="cpu", **EXAMPLE_TRAINING)
-            torch.save(model.state_dict(), partial / f"char_{cell}.pt")
-            if cell == "rnn":
-                torch.save(model, partial / "char_rnn_model.pt")
-        shutil.rmtree(cache, ignore_errors=True)
-        partial.rename(cache)
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    return [Path(shutil.copy(cache / name, Path(folder) / name)) for name in names]
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with open(cache.with_name(cache.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one process trains; the others wait, then copy
+        if not all((cache / name).is_file() for name in names):
+            train_examples(cache, reference)
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        return [Path(shutil.copy(cache / name, Path(folder) / name)) for name in names]
+
+
+def train_examples(cache, reference):
+    """Train the reference's RNN and GRU for ``EXAMPLE_TRAINING`` and save the example
+    checkpoints into the folder ``cache``."""
+    import torch
+
+    from autograder.checks.corpora import load_corpus
+
+    text = load_corpus("sherlock")
+    chars, char_to_idx = reference.build_vocabulary(text)
+    train_data = reference.encode(text, char_to_idx)[: int(0.9 * len(text))]
+    partial = cache.with_name(cache.name + f".part-{os.getpid()}")
+    partial.mkdir(parents=True, exist_ok=True)
+    for cell in ("rnn", "gru"):
+        torch.manual_seed(0)
+        settings = reference.RNN_SETTINGS if cell == "rnn" else reference.GRU_SETTINGS
+        model = reference.CharRNN(len(chars), cell=cell, **settings)
+        if cell == "rnn":
+            torch.save(model.state_dict(), partial / "char_rnn_untrained.pt")
+        reference.train(model, train_data, device="cpu", **EXAMPLE_TRAINING)
+        torch.save(model.state_dict(), partial / f"char_{cell}.pt")
+        if cell == "rnn":
+            torch.save(model, partial / "char_rnn_model.pt")
+    shutil.rmtree(cache, ignore_errors=True)
+    partial.rename(cache)

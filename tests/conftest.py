@@ -7,6 +7,25 @@ from autograder.build import build_lab
 from autograder.checks.corpora import data_folders
 
 
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's workers share out the tests one by one, except where tests share a
+    costly module fixture: a lab's catalogue in test_variants.py (which grades it once),
+    test_batch.py and test_fresh_environment.py each run on one worker.  The largest groups
+    go out first."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtures(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            module, _, name = nodeid.partition("::")
+            if module.endswith("test_variants.py") and "[" in name:
+                return "variants of " + name.split("[", 1)[1].split("-", 1)[0].rstrip("]")
+            if module.endswith(("test_batch.py", "test_fresh_environment.py")):
+                return module
+            return nodeid
+
+    return SharedFixtures(config, log)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_dist(tmp_path_factory):
     """``rnnlab grade`` in a test builds the zip it needs into the session's own folder: never

@@ -14,10 +14,6 @@ from autograder.cli import grade
 from autograder.variants import buggy_notebook, catalogue
 
 
-# One worker for the module: its fixtures are costly to make twice.
-pytestmark = pytest.mark.xdist_group("batch")
-
-
 @pytest.fixture(scope="module")
 def submissions_folder(solution_notebook, tmp_path_factory):
     """A correct, a buggy and a broken submission in one folder."""

@@ -26,10 +26,6 @@ print(next(line for line in text.splitlines() if line.startswith("REPORT")))
 """
 
 
-# One worker for the module: its fixtures are costly to make twice.
-pytestmark = pytest.mark.xdist_group("fresh_environment")
-
-
 @pytest.fixture(scope="module")
 def fresh_python(tmp_path_factory):
     """A new virtual environment holding only what the zip's users have."""

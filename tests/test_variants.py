@@ -14,16 +14,12 @@ from autograder.variants import (alternatives, buggy_notebook, catalogue, exampl
                                  write_submission)
 from conftest import solution_notebook_of
 
-def on_one_worker(lab, *values, id):
-    """A test case of ``lab``'s catalogue: all of them run on one pytest-xdist worker, which
-    grades the lab's submissions once (``graded``)."""
-    return pytest.param(lab, *values, id=id, marks=pytest.mark.xdist_group(lab))
-
-
-CASES = [on_one_worker(lab, variant, id=f"{lab}-{variant.name}") for lab in available_labs() for variant in catalogue(lab)]
+# Under pytest-xdist, the tests of one lab run on one worker (tests/conftest.py): their ids
+# start with the lab's name.
+CASES = [(lab, variant) for lab in available_labs() for variant in catalogue(lab)]
 # The reference, and one notebook with all of a lab's correct rewrites at once.
-CORRECT = ([on_one_worker(lab, "reference", id=f"{lab}-reference") for lab in available_labs()]
-           + [on_one_worker(lab, "rewritten", id=f"{lab}-rewritten") for lab in available_labs() if alternatives(lab)])
+CORRECT = ([(lab, "reference") for lab in available_labs()]
+           + [(lab, "rewritten") for lab in available_labs() if alternatives(lab)])
 # Two at a time fill a 2-core box; under pytest-xdist the other worker grades too.
 PARALLEL_GRADINGS = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2
 
@@ -68,7 +64,7 @@ def test_catalogue_is_large_enough(lab):
     assert len({v.name for v in variants}) == len(variants)
 
 
-@pytest.mark.parametrize("lab,variant", CASES)
+@pytest.mark.parametrize("lab,variant", CASES, ids=[f"{lab}-{v.name}" for lab, v in CASES])
 def test_variant_loses_points_on_its_question_only(graded, lab, variant):
     result = graded(lab)[variant.name]
     lost = {q.name for q in result.questions if q.score < q.possible}
@@ -77,13 +73,13 @@ def test_variant_loses_points_on_its_question_only(graded, lab, variant):
     assert variant.message in question.output, question.output
 
 
-@pytest.mark.parametrize("lab,kind", CORRECT)
+@pytest.mark.parametrize("lab,kind", CORRECT, ids=[f"{lab}-{kind}" for lab, kind in CORRECT])
 def test_correct_code_gets_full_marks(graded, lab, kind):
     result = graded(lab)[kind]
     assert (result.status, result.score) == ("ok", result.possible), [q.output for q in result.questions]
 
 
-@pytest.mark.parametrize("lab", [on_one_worker(lab, id=lab) for lab in available_labs()])
+@pytest.mark.parametrize("lab", available_labs())
 def test_every_test_case_fails_for_some_variant(graded, lab):
     buggy = {v.name for v in catalogue(lab)}
     failed = {(q.name, case) for name, result in graded(lab).items() if name in buggy

@@ -18,6 +18,7 @@ import queue
 import resource
 import socket
 import struct
+import threading
 import sys
 import time
 from pathlib import Path
@@ -58,23 +59,33 @@ def main():
         _send(protocol, run_tests(test_file, Connection(sock, trusted=True)))
 
 
+_OTTER_IMPORT = threading.Lock()
+
+
 def otter_test_files():
     """otter's own ``otter.test_files`` (which reads and runs a test file), imported before the
     rest of otter: ``otter/__init__`` pulls in its notebook API with pandas and nbconvert, 70
     MB that grading never uses, where a Gradescope container has 768 MB for everything.  The
     package's ``__init__`` runs only if something asks for more of otter."""
-    if "otter" not in sys.modules:
-        spec = importlib.util.find_spec("otter")
-        package = importlib.util.module_from_spec(spec)
+    with _OTTER_IMPORT:  # Autograder.questions is first read from batch's threads
+        if "otter" not in sys.modules:
+            spec = importlib.util.find_spec("otter")
+            if spec is None:
+                raise ModuleNotFoundError("otter-grader is not installed", name="otter")
+            package = importlib.util.module_from_spec(spec)
 
-        def rest_of_otter(name):  # the package's own module __getattr__ (PEP 562), once
-            del package.__getattr__
-            spec.loader.exec_module(package)
-            return getattr(package, name)
+            def rest_of_otter(name):  # the package's own module __getattr__ (PEP 562), once
+                del package.__getattr__
+                try:
+                    spec.loader.exec_module(package)
+                except BaseException:
+                    package.__getattr__ = rest_of_otter  # the next ask raises the real error again
+                    raise
+                return getattr(package, name)
 
-        package.__getattr__ = rest_of_otter
-        sys.modules["otter"] = package
-    return importlib.import_module("otter.test_files")
+            package.__getattr__ = rest_of_otter
+            sys.modules["otter"] = package
+        return importlib.import_module("otter.test_files")
 
 
 def _accept_kernel(command, protocol):

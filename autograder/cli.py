@@ -16,11 +16,12 @@ from .variants import buggy_notebook, catalogue, example_files, write_submission
 
 
 def autograder_zip(lab, dist=None):
-    """The lab's autograder zip in ``dist`` (default ``DIST``), built first if it is not there."""
+    """The lab's autograder zip in ``dist`` (default ``DIST``), built first if it is not there
+    (grading leaves the committed student template alone: ``rnnlab build`` refreshes it)."""
     dist = Path(dist or DIST)
     path = dist / lab / f"{lab}-autograder.zip"
     if not path.exists():
-        build_lab(lab, dist)
+        build_lab(lab, dist, refresh_template=False)
     return path
 
 

@@ -46,7 +46,7 @@ MAX_IMAGES = 4
 # Student notebooks call grader.check / export; while grading those are no-ops, because
 # every question is run once, on its own, after the notebook.  So the kernel's ``otter`` is
 # the package without its __init__, and its ``Notebook`` one whose methods do nothing: the
-# real one would load pandas and nbconvert (50 MB of a kernel's 768) to be switched off.
+# real one would load pandas and nbconvert (about 70 MB of a kernel's 768) to be switched off.
 GRADING_PRELUDE = """\
 import importlib.util as _rnnlab_util, sys as _rnnlab_sys
 class Notebook:
@@ -215,23 +215,28 @@ class Autograder:
         started = time.monotonic()
         deadline = started + time_limit
         questions = self.questions
-        with tempfile.TemporaryDirectory(prefix="rnnlab-grade-") as workdir:
-            workdir = Path(workdir)
-            os.chmod(workdir, 0o711)  # the kernel's user may pass through to its own folder only
-            folder = workdir / "submission"
-            try:
-                notebook = load_submission(Path(submission), folder)
-            except SubmissionError as error:
-                result = SubmissionResult("", "invalid", [
-                    QuestionResult(name, 0.0, points, "not graded", str(error)) for name, points in questions],
-                    [f"Not graded: {error}"])
-            else:
-                install_support_files(self.source, folder)
-                hidden = [p for p in [self.source, *self.hidden, *_installation_private_paths()] if p.exists()]
-                grader = _Run(self.source, folder, memory_limit, deadline, cell_time_limit,
-                              question_time_limit, hidden, checker_counts)
-                result = grader.grade(notebook, questions)
-                result.written = written_answers(notebook, self.written_questions)
+        grader = None
+        try:
+            with tempfile.TemporaryDirectory(prefix="rnnlab-grade-") as workdir:
+                workdir = Path(workdir)
+                os.chmod(workdir, 0o711)  # the kernel's user may pass through to its own folder only
+                folder = workdir / "submission"
+                try:
+                    notebook = load_submission(Path(submission), folder)
+                except SubmissionError as error:
+                    result = SubmissionResult("", "invalid", [
+                        QuestionResult(name, 0.0, points, "not graded", str(error)) for name, points in questions],
+                        [f"Not graded: {error}"])
+                else:
+                    install_support_files(self.source, folder)
+                    hidden = [p for p in [self.source, *self.hidden, *_installation_private_paths()] if p.exists()]
+                    grader = _Run(self.source, folder, memory_limit, deadline, cell_time_limit,
+                                  question_time_limit, hidden, checker_counts)
+                    result = grader.grade(notebook, questions)
+                    result.written = written_answers(notebook, self.written_questions)
+        finally:
+            if grader is not None:
+                grader.kernel.close()  # its user is free only once nothing of this submission is left
         result.submission = Path(submission).stem
         result.seconds = time.monotonic() - started
         return result
@@ -367,7 +372,7 @@ class _Run:
             for name, points in questions:
                 results.append(self._run_question(name, points))
         finally:
-            self.kernel.close()
+            self.kernel.shutdown()
             self._stop_checker()
         statuses = {q.status for q in results}
         status = "ok" if statuses <= {"graded"} and not self.messages else "partial"

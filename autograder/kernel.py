@@ -10,9 +10,10 @@ to us over Unix sockets.  Whatever happens (timeout, crash, ``os._exit``, memory
 
 import fcntl
 import functools
-import itertools
 import os
+import random
 import shutil
+import stat
 import subprocess
 import tempfile
 import sys
@@ -29,8 +30,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 WATCHDOG_PERIOD = 0.05
-# Reading a process's proportional size costs ~3 ms: the companions are read every 0.5 s.
-COMPANION_EVERY = 10
+# Reading a process's proportional sizes costs ~3 ms: they are read every 0.5 s.
+SHARED_EVERY = 10
 THREAD_VARIABLES = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]
 # What one piece of code may print before the rest is dropped (the grade is still written).
 OUTPUT_LIMIT = 1_000_000
@@ -39,27 +40,51 @@ TASK_LIMIT = 256
 PIDS_CGROUPS = [Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")]
 # Kernels run as users of their own (where the grader is root), one per kernel alive at a
 # time, so that two submissions graded side by side cannot touch each other's files: a user
-# is held by a lock in a folder only root may write, across rnnlab processes too.
+# is held by a lock in a folder of root's, across rnnlab processes too, until nothing of its
+# last kernel is left.
 KERNEL_USERS = range(64000, 65000)
-USER_LOCKS = Path("/run/rnnlab-kernel-users" if os.path.isdir("/run") else
-                  os.path.join(tempfile.gettempdir(), "rnnlab-kernel-users"))
-_next_user = itertools.count()
+USER_LOCKS = Path("/run/rnnlab-kernel-users")
 
 
-def claim_kernel_user():
-    """``(uid, lock)``: a user of ``KERNEL_USERS`` that no other kernel on this machine holds,
-    and the open file whose lock holds it until it is closed."""
-    USER_LOCKS.mkdir(mode=0o700, exist_ok=True)
-    start = next(_next_user) + os.getpid()  # other processes mostly start elsewhere in the range
-    for offset in range(len(KERNEL_USERS)):
-        uid = KERNEL_USERS[(start + offset) % len(KERNEL_USERS)]
-        lock = open(USER_LOCKS / str(uid), "w")
+def claim_kernel_user(locks=USER_LOCKS, users=KERNEL_USERS):
+    """``(uid, lock)``: a user of ``users`` that no other kernel on this machine holds
+    and no process runs as, and the open file whose lock holds it until it is closed."""
+    locks.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder = locks.lstat()
+    if not stat.S_ISDIR(folder.st_mode) or folder.st_uid != os.geteuid() or folder.st_mode & 0o022:
+        raise RuntimeError(f"{locks} must be a folder of the grader's that only it may write")
+    running = {p.info["uids"].real for p in psutil.process_iter(["uids"]) if p.info["uids"]}
+    start = random.randrange(len(users))
+    for offset in range(len(users)):
+        uid = users[(start + offset) % len(users)]
+        if uid in running:
+            continue
+        lock = os.fdopen(os.open(locks / str(uid), os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600), "r+")
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return uid, lock
         except BlockingIOError:
             lock.close()
-    raise RuntimeError(f"all {len(KERNEL_USERS)} kernel users are in use")
+    raise RuntimeError(f"all {len(users)} kernel users are in use")
+
+
+def remove_files_of(uid, folders=(tempfile.gettempdir(), "/var/tmp")):
+    """Delete what user ``uid`` left at the top of the shared temporary folders."""
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 class TaskLimit:
@@ -244,9 +269,10 @@ class LimitedKernel:
     """A python3 kernel in ``cwd`` whose process tree may use at most ``memory_limit`` bytes,
     with the paths in ``hidden`` out of its view where ``sandbox()`` allows it.
 
-    ``peak_memory`` is the largest resident size the watchdog saw, over all restarts.
-    Where one limit holds for more than the kernel (a Gradescope container), the memory of
-    the ``companions`` counts too, by their proportional size (libraries they share with the
+    ``peak_memory`` is the largest size the watchdog saw, over all restarts: the tree's
+    anonymous memory plus its shares of the pages it maps with other processes.  Where one
+    limit holds for more than the kernel (a Gradescope container), the memory of the
+    ``companions`` counts too, by their proportional size (libraries they share with the
     kernel count once).
     """
 
@@ -317,9 +343,11 @@ class LimitedKernel:
         self.client = None
 
     def close(self):
-        """Stop the kernel for good: its user is free for another kernel."""
+        """Stop the kernel for good and free its user for another kernel; call it once the
+        kernel's folder is gone, as what its user left in the shared temporary folders goes here."""
         self.shutdown()
         if self._user_lock is not None:
+            remove_files_of(self.user)
             self._user_lock.close()
             self._user_lock = None
 
@@ -374,16 +402,20 @@ class LimitedKernel:
         return psutil.Process(process.pid)
 
     def _watch_memory(self, process):
-        companions, ticks = 0, 0
+        # Anonymous memory (what a memory bomb grows) is read every tick, cheaply; shares of
+        # the pages several processes map (torch's libraries, in the kernel and the checker
+        # alike) every SHARED_EVERY ticks, so that they count once, as the container counts them.
+        shared, ticks = 0, 0
         while not self._stop.wait(WATCHDOG_PERIOD):
-            if ticks % COMPANION_EVERY == 0:
-                companions = sum(_proportional_size(pid) for pid in self.companions)
-            ticks += 1
             try:
                 tree = [process] + process.children(recursive=True)
-                used = sum(p.memory_info().rss for p in tree) + companions
             except psutil.Error:
-                return
+                return  # the kernel is gone
+            if ticks % SHARED_EVERY == 0:
+                shared = (sum(_shared_pages(p.pid) for p in tree)
+                          + sum(_smaps_rollup(pid).get("Pss", 0) for pid in self.companions))
+            ticks += 1
+            used = sum(_anonymous_size(p) for p in tree) + shared
             self.peak_memory = max(self.peak_memory, used)
             if used > self.memory_limit:
                 self._over_memory.set()
@@ -395,21 +427,41 @@ class LimitedKernel:
                 return
 
 
-def _proportional_size(pid):
+def _anonymous_size(process):
+    """Resident memory of ``process`` that is not file-backed or shared memory (0 once it is gone)."""
     try:
-        return psutil.Process(pid).memory_full_info().pss
-    except (psutil.Error, AttributeError):
+        info = process.memory_info()
+    except psutil.Error:  # a child that ended since it was listed
         return 0
+    return info.rss - info.shared
+
+
+def _smaps_rollup(pid):
+    """The sizes of ``/proc/<pid>/smaps_rollup`` in bytes by field ({} where it cannot be read)."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
+        return {name: int(value.split()[0]) * 1024 for name, value in (line.split(":", 1) for line in lines)}
+    except (OSError, ValueError):
+        return {}
+
+
+def _shared_pages(pid):
+    """The process's proportional share of its file-backed and shared-memory pages."""
+    sizes = _smaps_rollup(pid)
+    if "Pss_File" in sizes:
+        return sizes["Pss_File"] + sizes.get("Pss_Shmem", 0)
+    return max(sizes.get("Pss", 0) - sizes.get("Anonymous", 0), 0)  # kernels before Linux 5.5
 
 
 def _kernel_environment(home):
-    """Only what a notebook needs of the grader's environment (nothing of its secrets).
+    """Only what a notebook needs of the grader's environment (nothing of its secrets), the
+    GPUs the grader sees included (the checks pick the device on the grader's side).
 
     One thread per numerical library: the same results on every machine, and no
     oversubscription when submissions are graded side by side (Gradescope gives half a vCPU).
     The submission's folder is the kernel's home, where its user may write."""
     kept = {name: value for name, value in os.environ.items()
-            if name in ("PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "MPLBACKEND")
+            if name in ("PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "MPLBACKEND", "CUDA_VISIBLE_DEVICES")
             or name.startswith(("LC_", "RNNLAB_"))}
     return {**kept, **{name: "1" for name in THREAD_VARIABLES}, "HOME": home,
             "MPLCONFIGDIR": os.path.join(home, ".matplotlib"), "IPYTHONDIR": os.path.join(home, ".ipython")}

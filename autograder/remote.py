@@ -280,10 +280,13 @@ class _Decoder:
     def __init__(self, connection, buffers):
         self.connection, self.buffers, self.objects = connection, buffers, 0
 
-    def decode(self, value):
-        self.objects += 1
+    def _count(self, objects):
+        self.objects += objects
         if self.objects > MAX_OBJECTS:
             raise ProtocolError(f"a message of more than {MAX_OBJECTS:,} objects")
+
+    def decode(self, value):
+        self._count(1)
         if value is None or type(value) in (bool, int, float, str):
             return value
         if isinstance(value, list):
@@ -297,14 +300,13 @@ class _Decoder:
             stacked = self.buffers[value[tag]]
             if not stacked.ndim:
                 raise ProtocolError("a list of arrays that is not one")
-            self.objects += len(stacked)
-            if self.objects > MAX_OBJECTS:
-                raise ProtocolError(f"a message of more than {MAX_OBJECTS:,} objects")
+            self._count(len(stacked))
             return list(stacked)
         if tag == "$arraydict":
             stacked, keys = self.buffers[value[tag]], [self.decode(k) for k in value["keys"]]
             if not stacked.ndim or len(stacked) != len(keys):
                 raise ProtocolError("a dict of arrays whose keys and arrays do not pair up")
+            self._count(len(stacked))
             return dict(zip(keys, stacked))
         if tag == "$bytes":
             return base64.b64decode(value[tag])

@@ -50,9 +50,9 @@ class Budget:
         self.unified = unified
 
     def run(self, command, **kwargs):
-        """Run ``command`` inside the group, sampling its memory every 0.1 s; returns the
-        CompletedProcess, and the peaks of the group's anonymous memory and of that plus the
-        files its processes map (``in_use``): what the kernel cannot reclaim by dropping cache."""
+        """Run ``command`` inside the group, sampling its memory every 0.1 s; returns
+        ``(anonymous, in_use)``, the peaks of the group's anonymous memory and of that plus the
+        files its processes map: what the kernel cannot reclaim by dropping cache."""
         procs = [str(folder / "cgroup.procs") for folder in self.folders]
         enter = "".join(f"echo $$ > {p}; " for p in procs)
         process = subprocess.Popen(["sh", "-c", enter + 'exec "$@"', "sh", *command], **kwargs)
@@ -84,7 +84,8 @@ class Budget:
 def drop_page_cache():
     """Empty the page cache, so that the group is charged for every page of the libraries its
     processes read (torch's among them), as in a new container; pages already cached are
-    charged to whoever read them first."""
+    charged to whoever read them first.  It empties the whole machine's cache: other
+    measurements running beside this one slow down."""
     os.sync()
     Path("/proc/sys/vm/drop_caches").write_text("3")
 

@@ -7,6 +7,7 @@ from autograder.build import build_lab
 from autograder.checks.corpora import data_folders
 
 
+@pytest.hookimpl(optionalhook=True)  # a run with -p no:xdist has no such hook
 def pytest_xdist_make_scheduler(config, log):
     """pytest-xdist's workers share out the tests one by one, except where tests share a
     costly module fixture: a lab's catalogue in test_variants.py (which grades it once),
@@ -68,8 +69,8 @@ def solution_notebook(built):
 
 @pytest.fixture(scope="session")
 def corpus_folder():
-    """The folder that holds the real corpora (``../shared/data`` beside the checkout, or
-    ``$RNNLAB_DATA``): tests use them and never download."""
+    """The folder that holds the real corpora (``$RNNLAB_DATA``, or ``../shared/data`` beside
+    the checkout): tests use them and never download."""
     folder = next((f for f in data_folders() if (f / "sherlock.txt").is_file()), None)
     assert folder is not None, "the corpora are missing: set RNNLAB_DATA to the folder holding sherlock.txt"
     return folder

@@ -8,7 +8,7 @@ import nbformat
 
 import pytest
 
-from autograder.build import build_lab
+from autograder.build import build_lab, refresh_student_template
 from autograder.checks.corpora import CORPORA
 from autograder.grading import IGNORED_CELL_TAG
 from autograder.labs import ROOT, available_labs, load_lab
@@ -112,7 +112,7 @@ def test_lab_question_list(name, points, manual):
             assert any(t.hidden for t in question.tests) and any(not t.hidden for t in question.tests)
 
 
-def test_corpora_travel_with_the_zips_not_the_template(build, corpus_folder):
+def test_corpora_travel_with_the_zips_not_the_template(build, corpus_folder, tmp_path):
     """The checks read the corpus offline from the autograder zip (not from the submission's
     folder); students get the same copy in data/ beside the notebook; git gets none."""
     built = build("char_rnn_numpy")
@@ -122,7 +122,9 @@ def test_corpora_travel_with_the_zips_not_the_template(build, corpus_folder):
         assert not any(n.startswith("files/") and n.endswith(".txt") for n in archive.namelist())
     with zipfile.ZipFile(built.student_bundle) as archive:
         assert archive.read("data/sherlock.txt") == course_copy
-    assert not list((ROOT / "student_template").rglob("*.txt"))
+    student = built.student_notebook.parent
+    refresh_student_template(student, tmp_path / "template")
+    assert (student / "data" / "sherlock.txt").is_file() and not list((tmp_path / "template").rglob("*.txt"))
     notebook = nbformat.read(built.student_notebook, as_version=4)
     skipped = [c.source for c in notebook.cells if IGNORED_CELL_TAG in c.metadata.get("tags", [])]
     assert any("load_corpus" in s for s in skipped) and any("train(text" in s for s in skipped)

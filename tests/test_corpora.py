@@ -61,13 +61,13 @@ def test_resolution_order_then_download_into_the_cache(gutenberg, corpus_folder,
     (mine / "casebook.txt").write_text("from RNNLAB_DATA", encoding="latin-1")
     monkeypatch.setenv("RNNLAB_DATA", str(mine))
     monkeypatch.chdir(tmp_path)
-    assert load_corpus("casebook") == "from RNNLAB_DATA"
-    (tmp_path / "data").mkdir()  # beside a student's notebook, the lab's copy comes first
+    (tmp_path / "data").mkdir()  # beside a student's notebook: the lab's copy, after RNNLAB_DATA
     (tmp_path / "data" / "casebook.txt").write_text("handed out", encoding="latin-1")
-    assert load_corpus("casebook") == "handed out"
+    assert load_corpus("casebook") == "from RNNLAB_DATA"
     assert load_corpus("casebook", corpus_folder / "sherlock.txt").startswith("\n")  # explicit path first
-    (tmp_path / "data" / "casebook.txt").unlink()
     monkeypatch.delenv("RNNLAB_DATA")
+    assert load_corpus("casebook") == "handed out"
+    (tmp_path / "data" / "casebook.txt").unlink()
     # ../shared/data has the Sherlock texts, not this one: it comes from "Gutenberg" ...
     text = load_corpus("casebook")
     assert text.startswith("THE CASE-BOOK OF")

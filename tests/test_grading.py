@@ -3,8 +3,11 @@
 The zip's Gradescope entry point is graded in a fresh environment in test_fresh_environment.py."""
 
 import json
+import os
+import time
 
 import nbformat
+import psutil
 import pytest
 
 from autograder import reports
@@ -246,20 +249,74 @@ def test_process_flood_is_capped(built, solution_notebook, tmp_path):
     assert 0 < reported(result) < TASK_LIMIT
 
 
-def test_kernels_alive_at_once_never_share_a_user_even_across_processes():
+def test_kernels_alive_at_once_never_share_a_user_even_across_processes(tmp_path):
     import subprocess
     import sys
-    from autograder.kernel import USER_LOCKS, claim_kernel_user, sandbox
+    from autograder.kernel import claim_kernel_user, remove_files_of, sandbox
     if not sandbox().separate_user:
         pytest.skip("kernels run as users of their own only where the grader is root")
-    (first, first_lock), (second, second_lock) = claim_kernel_user(), claim_kernel_user()
+    locks = tmp_path / "locks"  # of this test alone: another worker's kernels claim users too
+    (first, first_lock), (second, second_lock) = claim_kernel_user(locks), claim_kernel_user(locks)
     assert first != second
     other_process = ("import fcntl, sys\n"
-                     f"fcntl.flock(open({str(USER_LOCKS / str(first))!r}, 'w'), fcntl.LOCK_EX | fcntl.LOCK_NB)")
-    assert subprocess.run([sys.executable, "-c", other_process], capture_output=True).returncode != 0
+                     f"fcntl.flock(open({str(locks / str(first))!r}, 'r+'), fcntl.LOCK_EX | fcntl.LOCK_NB)")
+    held = subprocess.run([sys.executable, "-c", other_process], capture_output=True, text=True)
+    assert held.returncode != 0 and "BlockingIOError" in held.stderr
     first_lock.close()
     assert subprocess.run([sys.executable, "-c", other_process], capture_output=True).returncode == 0
     second_lock.close()
+    # a user that still runs a process, or whose files are left in /tmp, is not handed out clean
+    leftover = subprocess.Popen(["setpriv", f"--reuid={first}", f"--regid={first}", "--clear-groups",
+                                 "sleep", "60"])
+    try:
+        for _ in range(50):
+            if psutil.Process(leftover.pid).uids().real == first:
+                break
+            time.sleep(0.1)
+        with pytest.raises(RuntimeError, match="in use"):
+            claim_kernel_user(locks, users=range(first, first + 1))
+    finally:
+        leftover.kill()
+        leftover.wait()
+    assert claim_kernel_user(locks, users=range(first, first + 1))[0] == first
+    note = tmp_path / "shared-tmp"
+    note.mkdir()
+    (note / "answers.txt").write_text("q1")
+    os.chown(note / "answers.txt", first, first)
+    remove_files_of(first, [note])
+    assert not (note / "answers.txt").exists()
+
+
+def test_pages_two_processes_map_count_once_in_the_watchdogs_measure(tmp_path):
+    # torch's libraries are mapped by the kernel and the checker alike; in one container they
+    # take their memory once, and counting them twice got correct submissions killed.
+    import subprocess
+    import sys
+
+    from autograder.kernel import _anonymous_size, _shared_pages
+    pages = tmp_path / "pages"
+    pages.write_bytes(b"x" * 64 * 2**20)
+    reader = ("import mmap, sys\n"
+              "f = open(sys.argv[1], 'rb')\n"
+              "m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)\n"
+              "sum(m[i] for i in range(0, len(m), 4096))\n"
+              "print('mapped', flush=True)\n"
+              "sys.stdin.read()")
+    readers = [subprocess.Popen([sys.executable, "-c", reader, str(pages)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        assert [r.stdout.readline() for r in readers] == ["mapped\n"] * 2
+        mib = 2**20
+        resident = sum(psutil.Process(r.pid).memory_info().rss for r in readers) / mib
+        shared = sum(_shared_pages(r.pid) for r in readers) / mib
+        anonymous = [_anonymous_size(psutil.Process(r.pid)) / mib for r in readers]
+    finally:
+        for r in readers:
+            r.kill()
+            r.wait()
+    assert resident > 128  # what summed resident sizes say: the file twice
+    assert 64 <= shared < 64 + 2 * 16, shared  # once, beside each interpreter's own files
+    assert all(a < 32 for a in anonymous), anonymous
 
 
 VALID_ALTERNATIVES = [

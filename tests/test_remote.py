@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.remote import MAX_MESSAGE, Connection, PeerGone, ProtocolError, RemoteCallable
+from autograder.remote import MAX_MESSAGE, Connection, PeerGone, ProtocolError, RemoteCallable, _Encoder
 
 STUDENT_CODE = '''
 import collections
@@ -117,6 +117,9 @@ def test_per_step_dicts_of_arrays_keep_their_keys(env):
     states[0] += 1  # each value is its own array
     assert float(states[1][0, 0]) == 1.0
     assert type(grouped).__name__ == "defaultdict" and grouped[5] == []
+    buffers = []
+    encoded = _Encoder(None, buffers).encode({t: np.full((3, 1), t / 2) for t in (-1, 0, 1)})
+    assert set(encoded) == {"$arraydict", "keys"} and len(buffers) == 1 and buffers[0].shape == (3, 3, 1)
 
 
 def test_a_dict_of_arrays_whose_keys_do_not_pair_up_is_refused():

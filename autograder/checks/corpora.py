@@ -89,9 +89,8 @@ def corpus_path(name, path=None, download=True):
 
 def data_folders():
     """The folders searched before the download, in order."""
-    folders = [Path("data")]  # beside a student's notebook: the copy the lab is graded with
-    if os.environ.get("RNNLAB_DATA"):
-        folders.append(Path(os.environ["RNNLAB_DATA"]))
+    folders = [Path(os.environ["RNNLAB_DATA"])] if os.environ.get("RNNLAB_DATA") else []
+    folders.append(Path.cwd() / "data")  # beside a student's notebook: the copy the lab is graded with
     checkout = Path(__file__).resolve().parents[2]
     if (checkout / "pyproject.toml").is_file():  # running from an rnnlab checkout
         folders.append(checkout.parent / "shared" / "data")

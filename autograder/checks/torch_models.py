@@ -321,15 +321,15 @@ def notebook_vocabulary(env, text):
 
 
 def submitted_char_model(env, file_name, cell, what):
-    """The submitted checkpoint ``file_name`` in a ``CharRNN`` of the sizes its weights have (and
-    the vanilla RNN's ``nonlinearity`` of the notebook's ``RNN_SETTINGS``), on
-    ``devices.pick_device()``, as a ``SubmittedModel``.  While grading the model is the
+    """The submitted checkpoint ``file_name`` in a ``CharRNN`` of the sizes its weights have,
+    on ``devices.pick_device()``, as a ``SubmittedModel``.  While grading the model is the
     reference ``CharRNN``, so that no student code runs while it is measured; in a student's
     notebook, the notebook's own (``env`` is the notebook's globals).
 
-    A model reads characters through the numbering it was trained with: the lab's (sorted)
-    one and the notebook's own are both tried, and the better one is kept, so that an unsorted
-    vocabulary costs points on q1 only.
+    A model is read the way it was trained: through the lab's (sorted) numbering of the
+    characters or the one the notebook's ``build_vocabulary`` gives, and for a vanilla RNN
+    with tanh or ReLU; the pairing with the lowest held-out loss is kept, so that an unsorted
+    vocabulary costs points on q1 only, and a nonlinearity not passed on on q2 only.
     """
     import torch
 
@@ -343,28 +343,28 @@ def submitted_char_model(env, file_name, cell, what):
     if own is not None and own != numberings[0]:
         numberings.append(own)
     state, renamed, sizes = char_rnn_checkpoint(file_name, cell, len(numberings[0]), what)
-    nonlinearity = "tanh"
-    if cell == "rnn":
-        try:
-            nonlinearity = dict(env["RNN_SETTINGS"]).get("nonlinearity", "tanh")
-        except Exception:
-            pass
-        nonlinearity = nonlinearity if nonlinearity in ("tanh", "relu") else "tanh"
-    arguments = (len(numberings[0]), sizes["embedding_dim"], sizes["hidden_size"], sizes["num_layers"], cell,
-                 nonlinearity)
     grading = reference_solution("char_rnn_torch") is not None
-    try:
-        model = trusted("char_rnn_torch", env, "CharRNN")(*arguments)
-        model.load_state_dict(renamed if grading else state)
-    except Exception as error:  # a layout the reference has no place for (no biases, say)
-        raise CheckFailure(f"{what} does not load into CharRNN{arguments} ({type(error).__name__}: "
-                           f"{str(error)[:200]}): save the state_dict() of a CharRNN built with the "
-                           "lab's arguments.") from None
-    model = model.to(pick_device())
-    losses = [held_out_loss(model, torch.tensor([{ch: i for i, ch in enumerate(chars)}[ch] for ch in text[HELD_OUT]]))
-              for chars in numberings]
-    best = min(range(len(numberings)), key=losses.__getitem__)
-    return SubmittedModel(model, text, numberings[best], losses[best])
+    held_out = []
+    for chars in numberings:
+        index = {ch: i for i, ch in enumerate(chars)}
+        held_out.append(torch.tensor([index[ch] for ch in text[HELD_OUT]]))
+    best = None
+    for nonlinearity in ("tanh", "relu") if cell == "rnn" else ("tanh",):
+        arguments = (len(numberings[0]), sizes["embedding_dim"], sizes["hidden_size"], sizes["num_layers"], cell,
+                     nonlinearity)
+        try:
+            model = trusted("char_rnn_torch", env, "CharRNN")(*arguments)
+            model.load_state_dict(renamed if grading else state)
+        except Exception as error:  # a layout the reference has no place for (no biases, say)
+            raise CheckFailure(f"{what} does not load into CharRNN{arguments} ({type(error).__name__}: "
+                               f"{str(error)[:200]}): save the state_dict() of a CharRNN built with the "
+                               "lab's arguments.") from None
+        model = model.to(pick_device())
+        for chars, encoded in zip(numberings, held_out):
+            loss = held_out_loss(model, encoded)
+            if best is None or loss < best.held_out_loss:
+                best = SubmittedModel(model, text, chars, loss)
+    return best
 
 
 def check_written_text(function, text, corpus, min_real_words, min_compression, max_character_distance):

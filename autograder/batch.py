@@ -1,6 +1,7 @@
 """Grade many submissions: collect them, grade in parallel, resume, write every report.
 
-Submissions come as files (.ipynb or .zip), folders of such files, or Gradescope's
+Submissions come as files (.ipynb or .zip), a folder holding one notebook and the files it
+hands in, folders of those, or Gradescope's
 "Export Submissions" zip (``submission_metadata.yml`` plus one ``submission_<id>/`` folder
 per submission).  Each result is written atomically as soon as it exists; a submission
 whose ``results.json`` records the same fingerprint (its content and the autograder's) is
@@ -46,9 +47,11 @@ def collect(paths, unpack_dir):
     """The submissions in ``paths``; Gradescope exports are unpacked into ``unpack_dir``."""
     found = []
     for path in map(Path, paths):
-        if path.is_dir():
-            found += [Submission(p.stem, p) for p in sorted(path.iterdir())
-                      if p.suffix in SUBMISSION_SUFFIXES and p.is_file()]
+        if path.is_dir() and is_one_submission(path):
+            found.append(Submission(path.name, path))
+        elif path.is_dir():
+            found += [Submission(p.stem if p.is_file() else p.name, p) for p in sorted(path.iterdir())
+                      if (p.is_file() and p.suffix in SUBMISSION_SUFFIXES) or (p.is_dir() and is_one_submission(p))]
         elif path.suffix == ".zip" and is_gradescope_export(path):
             found += gradescope_export(path, Path(unpack_dir) / path.stem)
         else:
@@ -58,6 +61,16 @@ def collect(paths, unpack_dir):
     if duplicates:
         raise ValueError(f"several submissions are named {duplicates}; rename them apart")
     return found
+
+
+def is_one_submission(folder):
+    """Whether ``folder`` is one submission: one notebook with the files it hands in
+    (checkpoints), no zip, and no folder of notebooks beside it (Jupyter's hidden
+    ``.ipynb_checkpoints`` aside); anything else with notebooks is a folder of submissions."""
+    entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    files = [p for p in entries if p.is_file()]
+    return (sum(p.suffix == ".ipynb" for p in files) == 1 and not any(p.suffix == ".zip" for p in files)
+            and not any(p.is_dir() and any(p.glob("*.ipynb")) for p in entries))
 
 
 def is_gradescope_export(path):

@@ -25,14 +25,16 @@ def autograder_zip(lab, dist=None):
     return path
 
 
-def write_examples(lab, dist=DIST):
-    """A correct and a buggy example submission of ``lab``, in ``dist/<lab>/examples/``."""
-    examples = Path(dist) / lab / "examples"
+def write_examples(lab, dist=None):
+    """A correct and a buggy example submission of ``lab``, in ``dist/<lab>/examples/``
+    (default ``DIST``)."""
+    dist = Path(dist or DIST)
+    examples = dist / lab / "examples"
     if examples.exists():
         shutil.rmtree(examples)
     examples.mkdir(parents=True)
-    solution = Path(dist) / lab / "otter" / "autograder" / f"{lab}.ipynb"
-    files = example_files(lab, Path(dist) / lab / "example-files")
+    solution = dist / lab / "otter" / "autograder" / f"{lab}.ipynb"
+    files = example_files(lab, dist / lab / "example-files")
     paths = [write_submission(nbformat.read(solution, as_version=4), examples / f"{lab}-correct.ipynb", files)]
     variants = catalogue(lab)
     if variants:
@@ -71,7 +73,8 @@ def main(argv=None):
     grade_cmd = commands.add_parser("grade", help="grade submissions (.ipynb or .zip)")
     grade_cmd.add_argument("lab", choices=available_labs())
     grade_cmd.add_argument("submissions", nargs="+", type=Path,
-                           help=".ipynb or .zip files, folders of them, or Gradescope's export zip")
+                           help=".ipynb or .zip files, a folder of one notebook and its files, folders of those, "
+                           "or Gradescope's export zip")
     grade_cmd.add_argument("--out", type=Path, help="where reports go (default grading-output/LAB); "
                            "submissions already graded there with the same content are skipped")
     grade_cmd.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
@@ -82,8 +85,12 @@ def main(argv=None):
     corpus = commands.add_parser("corpus", help="find a corpus, downloading it once if need be; print its path")
     corpus.add_argument("name", choices=sorted(CORPORA))
     demo = commands.add_parser("demo", help="build every lab and grade its example submissions")
+    demo.add_argument("labs", nargs="*", help=f"labs to show (default: all of {', '.join(available_labs())})")
     demo.add_argument("--out", type=Path, default=Path("grading-output"))
     args = parser.parse_args(argv)
+    unknown = sorted(set(getattr(args, "labs", [])) - set(available_labs()))
+    if unknown:
+        parser.error(f"no lab named {', '.join(unknown)} (there are {', '.join(available_labs())})")
     try:
         return run(args)
     except CorpusNotFound as error:  # a lab's corpus is needed to build it
@@ -104,9 +111,9 @@ def run(args):
               memory_limit=args.memory_limit * 2**20)
     else:
         missing = []
-        for lab in available_labs():
+        for lab in args.labs or available_labs():
             try:
-                build_lab(lab)
+                build_lab(lab, DIST)
             except CorpusNotFound as error:  # the other labs are still worth showing
                 print(f"== {lab}: not built: {error}", file=sys.stderr)
                 missing.append(lab)

@@ -32,6 +32,20 @@ def graded_folder(built, submissions_folder, tmp_path_factory):
     return out, results
 
 
+def test_a_folder_with_one_notebook_is_one_submission_with_its_files(tmp_path):
+    """A notebook handed in with its checkpoints is graded with them; a folder of such
+    folders or of notebooks is many submissions."""
+    alice = tmp_path / "class" / "alice"
+    (alice / ".ipynb_checkpoints").mkdir(parents=True)
+    for path in (alice / "lab.ipynb", alice / ".ipynb_checkpoints" / "lab-checkpoint.ipynb",
+                 tmp_path / "class" / "bob.ipynb"):
+        path.write_text("{}")
+    (alice / "char_rnn.pt").write_bytes(b"weights")
+    assert [(s.id, s.path) for s in batch.collect([alice], tmp_path)] == [("alice", alice)]
+    assert [(s.id, s.path) for s in batch.collect([tmp_path / "class"], tmp_path)] == [
+        ("alice", alice), ("bob", tmp_path / "class" / "bob.ipynb")]
+
+
 def test_folder_graded_in_parallel_with_every_report(graded_folder):
     out, results = graded_folder
     assert [(r.submission, r.score, r.status) for r in results] == [

@@ -57,6 +57,18 @@ def test_reference_full_marks_through_rnnlab_grade(built, solution_notebook, tmp
     assert "28/28" in capsys.readouterr().out
 
 
+def test_demo_grades_the_examples_with_the_checkpoints_they_carry(corpus_folder, tmp_path, monkeypatch, capsys):
+    from autograder import build, cli
+    monkeypatch.setattr(cli, "DIST", tmp_path / "dist")
+    monkeypatch.setattr(build, "STUDENT_TEMPLATE", tmp_path / "template")  # the committed one stays
+    assert main(["demo", "char_rnn_torch", "--out", str(tmp_path / "out")]) == 0
+    gradebook = (tmp_path / "out" / "char_rnn_torch" / "gradebook.csv").read_text().splitlines()
+    totals = {row.split(",")[0]: row.split(",")[-3:] for row in gradebook[1:]}
+    assert totals == {"char_rnn_torch-correct": ["24", "24", "ok"],
+                      "char_rnn_torch-buggy-vocabulary_in_order_of_appearance": ["23", "24", "ok"]}
+    assert "24/24" in capsys.readouterr().out
+
+
 def test_zip_submission_is_graded(built, solution_notebook, tmp_path):
     import zipfile
     archive = tmp_path / "submission.zip"

@@ -131,8 +131,9 @@ def train_examples(cache, reference):
     text = load_corpus("sherlock")
     chars, char_to_idx = reference.build_vocabulary(text)
     train_data = reference.encode(text, char_to_idx)[: int(0.9 * len(text))]
-    partial = cache.with_name(cache.name + f".part-{os.getpid()}")
-    partial.mkdir(parents=True, exist_ok=True)
+    partial = cache.with_name(cache.name + ".part")  # under example_files' lock: one trainer at a time
+    shutil.rmtree(partial, ignore_errors=True)  # what a killed run left
+    partial.mkdir(parents=True)
     for cell in ("rnn", "gru"):
         torch.manual_seed(0)
         settings = reference.RNN_SETTINGS if cell == "rnn" else reference.GRU_SETTINGS

@@ -5,6 +5,9 @@ Each step is a small function; ``build_lab`` runs them in order.
 """
 
 import hashlib
+import importlib
+import importlib.util
+import io
 import json
 import shutil
 import subprocess
@@ -13,15 +16,20 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 import nbformat
 import yaml
 
 from .checks.corpora import CORPORA, corpus_path
 from .grading import IGNORED_CELL_TAG, WRITTEN_QUESTIONS
-from .labs import ROOT, SOLUTIONS, Lab, load_lab
+from .labs import ASSIGNMENTS, ROOT, SOLUTIONS, Lab, load_lab
 
 CHECKS_PACKAGE = "rnnlab_checks"
 REFERENCE_PACKAGE = "rnnlab_reference"
+# Inside the reference package: what the checks need from training, frozen at build time
+# (named as ``rnnlab_checks.reference.FIXTURES_FOLDER``; the checks import nothing of ours).
+FIXTURES_FOLDER = "fixtures"
 DIST = ROOT / "dist"
 STUDENT_TEMPLATE = ROOT / "student_template"
 # What the zip's setup installs on Gradescope next to otter itself.
@@ -38,6 +46,11 @@ class BuildResult:
     student_notebook: Path
     autograder_zip: Path
     student_bundle: Path
+
+    @property
+    def solution_notebook(self):
+        """The full-solution notebook that otter assign wrote beside the autograder."""
+        return self.autograder_zip.parent / "otter" / "autograder" / f"{self.lab}.ipynb"
 
 
 def build_lab(name, dist=DIST, refresh_template=True):
@@ -74,10 +87,39 @@ def stage_support_files(lab, staging):
     (reference / "__init__.py").write_text('"""Reference solutions: autograder only."""\n')
     shutil.copy(SOLUTIONS / f"{lab.name}.py", reference / f"{lab.name}.py")
     add_corpora(lab, reference / "data", warn=True)  # the grader reads them offline
+    freeze_fixtures(lab, reference / FIXTURES_FOLDER)
     if lab.manual_questions:  # the grader carries their answers into the reports
         (reference / WRITTEN_QUESTIONS).write_text(json.dumps(
             [{"name": q.name, "points": q.points, "prompt": q.prompt} for q in lab.manual_questions], indent=1))
     (staging / "requirements.txt").write_text("\n".join(GRADING_REQUIREMENTS) + "\n")
+
+
+def freeze_fixtures(lab, folder):
+    """Run the lab's fixture builders (``FIXTURES`` in ``assignments/<lab>/fixtures.py``: name ->
+    function of the reference module returning named float64 arrays) and write each result
+    to ``folder/<name>.npz``.  What a check needs from training is made here, once, so that
+    no check trains while grading (where the rounding of the grader's CPU would decide)."""
+    path = ASSIGNMENTS / lab.name / "fixtures.py"
+    if not path.exists():
+        return
+    spec = importlib.util.spec_from_file_location(f"rnnlab_fixtures_{lab.name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    reference = importlib.import_module(f"{SOLUTIONS.name}.{lab.name}")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, make in module.FIXTURES.items():
+        write_arrays(folder / f"{name}.npz", make(reference))
+
+
+def write_arrays(path, arrays):
+    """``np.savez`` with fixed dates inside, so that the same arrays give the same bytes."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, array in sorted(arrays.items()):
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            out.writestr(info, buffer.getvalue())
 
 
 def add_corpora(lab, folder, warn=False):

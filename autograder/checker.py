@@ -150,12 +150,12 @@ class CheckerProcess:
         import subprocess
         import threading
 
-        from .kernel import THREAD_VARIABLES  # the same single-thread pinning as the kernel's
+        from .kernel import thread_pinning  # the same as the kernel's
 
         self.process = subprocess.Popen(
             [sys.executable, "-m", f"{__package__}.checker"], cwd=source, text=True,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env={**os.environ, **{name: "1" for name in THREAD_VARIABLES},
+            env={**os.environ, **thread_pinning(),
                  "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
         self.lines = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()

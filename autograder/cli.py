@@ -1,6 +1,7 @@
 """The ``rnnlab`` command: build labs, grade submissions, run the demo."""
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -8,7 +9,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import batch, grading, reports
+from . import batch, grading, reports, verify
+from .platforms import PROFILES
 from .build import DIST, build_lab
 from .checks.corpora import CORPORA, CorpusNotFound, corpus_path
 from .labs import available_labs
@@ -43,16 +45,18 @@ def write_examples(lab, dist=None):
     return paths
 
 
-def grade(lab, submissions, out=None, jobs=1, details=None, **limits):
+def grade(lab, submissions, out=None, jobs=1, details=None, autograder=None, **limits):
     """Grade files, folders or Gradescope exports; print a table and write every report.
 
     Reports go to ``out`` (default: a fresh ``grading-output/<lab>/``); failing checks are
-    printed too when there are few submissions (or ``details`` says so).
+    printed too when there are few submissions (or ``details`` says so).  ``autograder``: the
+    zip to grade with (default: the lab's in ``dist/``, built if missing).
     """
     out = Path(out or Path("grading-output") / lab)
     with tempfile.TemporaryDirectory(prefix="rnnlab-export-") as unpacked:
         found = batch.collect(submissions, unpacked)
-        results = batch.grade_all(autograder_zip(lab), found, out, jobs=jobs, hidden=submissions, **limits)
+        results = batch.grade_all(autograder or autograder_zip(lab), found, out, jobs=jobs, hidden=submissions,
+                                  **limits)
     reports.write_summary(out, results)
     if details if details is not None else len(results) <= 5:
         for result in results:
@@ -79,9 +83,26 @@ def main(argv=None):
                            "submissions already graded there with the same content are skipped")
     grade_cmd.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
     grade_cmd.add_argument("--time-limit", type=float, default=grading.TIME_LIMIT,
-                           help=f"seconds per submission (default {grading.TIME_LIMIT})")
+                           help=f"seconds per submission, not counting waits for a busy CPU (default "
+                           f"{grading.TIME_LIMIT}; each cell and question: {grading.QUESTION_TIME_LIMIT})")
     grade_cmd.add_argument("--memory-limit", type=int, default=grading.MEMORY_LIMIT // 2**20,
                            help="MB for the student's kernel (default 768, as on Gradescope)")
+    grade_cmd.add_argument("--autograder", type=Path, help="the autograder zip to grade with (default: the "
+                           "lab's in dist/, built if missing)")
+    verify_cmd = commands.add_parser("verify", help="grade the reference and the buggy variants on every platform "
+                                     "this machine can emulate, and print the verdicts that differ")
+    verify_cmd.add_argument("lab", choices=available_labs())
+    verify_cmd.add_argument("--profiles", nargs="+", choices=sorted(PROFILES),
+                            help="CPU profiles (default: every one this machine can run)")
+    verify_cmd.add_argument("--threads", nargs="+", type=int, default=[1],
+                            help="threads per numerical library (default 1, as graded)")
+    verify_cmd.add_argument("--python", action="append", default=[], type=Path,
+                            help="another Python environment with rnnlab installed (another numpy or torch); "
+                            "repeatable")
+    verify_cmd.add_argument("--reference-only", action="store_true",
+                            help="the reference alone, without the correct rewrites and the buggy variants")
+    verify_cmd.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
+    verify_cmd.add_argument("--out", type=Path, help="keep every platform's reports here")
     corpus = commands.add_parser("corpus", help="find a corpus, downloading it once if need be; print its path")
     corpus.add_argument("name", choices=sorted(CORPORA))
     demo = commands.add_parser("demo", help="build every lab and grade its example submissions")
@@ -107,8 +128,11 @@ def run(args):
     elif args.command == "corpus":
         print(corpus_path(args.name))
     elif args.command == "grade":
-        grade(args.lab, args.submissions, args.out, args.jobs, time_limit=args.time_limit,
-              memory_limit=args.memory_limit * 2**20)
+        grade(args.lab, args.submissions, args.out, args.jobs, autograder=args.autograder,
+              time_limit=args.time_limit, memory_limit=args.memory_limit * 2**20)
+    elif args.command == "verify":
+        return verify.main(args.lab, args.profiles, args.threads, args.python, args.reference_only, args.jobs,
+                           args.out)
     else:
         missing = []
         for lab in args.labs or available_labs():

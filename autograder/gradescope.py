@@ -25,10 +25,11 @@ def main(argv=None):
     results = root / "results"
     results.mkdir(exist_ok=True)
     try:
-        from .grading import Autograder
+        from .grading import TIME_LIMIT, Autograder
 
+        # Gradescope stops a submission at 10 minutes of wall time, however busy its machine.
         result = Autograder(root / "source", hidden=[results]).grade(
-            root / "submission", memory_limit=KERNEL_AND_CHECKER_MEMORY, checker_counts=True)
+            root / "submission", memory_limit=KERNEL_AND_CHECKER_MEMORY, wall_limit=TIME_LIMIT, checker_counts=True)
         payload = result.to_gradescope()
     except Exception as error:  # a bug of ours still gets a written result
         payload = {"score": 0, "tests": [], "output": (

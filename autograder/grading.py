@@ -2,10 +2,16 @@
 
 The zip is the single source of truth: its ``tests/`` and ``files/`` are what Gradescope
 runs.  The notebook's cells run one by one in a ``LimitedKernel``; then each question's
-test file runs on its own, with its own timeout.  When a cell or a question hangs, crashes
+test file runs on its own, with its own limits.  When a cell or a question hangs, crashes
 the kernel or goes over the memory limit, that is written down, the kernel is restarted,
 the cells that worked are replayed, and grading goes on with the next question.  The
 result always comes back; nothing here raises for a bad submission.
+
+Time is measured so that a busy machine costs no points: a cell or a question may use so
+many seconds of CPU (the kernel's processes, and the checker's work for a question) and so
+many seconds of wall time not counting the time those processes waited for a CPU; the
+submission has a budget of both, and, where the platform kills at a fixed time
+(Gradescope), a ceiling of wall time that nothing moves.
 """
 
 import functools
@@ -23,12 +29,22 @@ import nbformat
 
 from . import remote
 from .checker import CheckerProcess, otter_test_files
-from .kernel import OUTPUT_LIMIT, LimitedKernel, wait_until
+from .kernel import OUTPUT_LIMIT, LimitedKernel, RunLimits, Usage
 
-# Gradescope gives a submission 10 minutes: keep 1 minute for its own set-up and upload.
+# A submission's seconds, not counting waits for a busy CPU.  Gradescope gives a submission
+# 10 minutes: there the same 540 s are also a ceiling of wall time (1 minute is kept for its
+# own set-up and upload).
 TIME_LIMIT = 540
+# A submission's CPU seconds: 240 at Gradescope's half a CPU take 480 s, inside its ceiling,
+# so that a submission that fits here fits there.  The reference labs use 15-30 s.
+CPU_LIMIT = 240
+# Each cell, and each question, may use as many seconds (not counting waits for a CPU) and as
+# many CPU seconds.
 CELL_TIME_LIMIT = 120
 QUESTION_TIME_LIMIT = 120
+# Where no platform sets a ceiling, the wall time a piece of code may take in all, as a
+# multiple of its time limit: only a machine 20 times oversubscribed reaches it.
+WALL_CEILING_FACTOR = 20
 MEMORY_LIMIT = 768 * 2**20
 FEEDBACK_LIMIT = 20_000
 # Cells with otter's tag are not run while grading (training on a whole corpus, say).
@@ -73,9 +89,10 @@ del _rnnlab_sys, _rnnlab_types, _rnnlab_remote
 SERVE_CELL = """\
 __import__("sys").modules["rnnlab_remote"].serve({path!r}, __import__("sys").modules["__main__"].__dict__)
 """
-# How long the checker may take to start listening, and to report after the kernel is done.
-CHECKER_WAIT = 60
-REPORT_WAIT = 10
+# How long the checker may take to start listening, and to report after the kernel is done
+# (wall seconds: on a busy machine the start alone may take a minute).
+CHECKER_WAIT = 300
+REPORT_WAIT = 60
 
 
 # A submission zip larger than this when unpacked is refused before it is unpacked.
@@ -96,7 +113,9 @@ class SubmissionError(Exception):
 
 @dataclass
 class QuestionResult:
-    """Score and feedback of one question."""
+    """Score and feedback of one question, with what checking it used (of its last try):
+    CPU seconds of the kernel and the checker, wall seconds, and the seconds of those spent
+    waiting for a busy CPU; ``attempts`` is 2 when it ran out of time once and was run again."""
 
     name: str
     score: float
@@ -104,6 +123,10 @@ class QuestionResult:
     status: str = "graded"
     output: str = ""
     cases: list = field(default_factory=list)
+    cpu_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    waited_seconds: float = 0.0
+    attempts: int = 0
 
     @property
     def failed_cases(self):
@@ -126,6 +149,8 @@ class SubmissionResult:
     fingerprint: str = ""
     isolation: dict = field(default_factory=dict)
     written: list = field(default_factory=list)
+    cpu_seconds: float = 0.0
+    waited_seconds: float = 0.0
 
     @property
     def score(self):
@@ -151,7 +176,8 @@ class SubmissionResult:
                 "output": (w["answer"] or "(no answer)")[:FEEDBACK_LIMIT], "visibility": "visible"}
                for w in self.written],
             "rnnlab": {"submission": self.submission, "status": self.status, "messages": self.messages,
-                       "seconds": round(self.seconds, 1), "peak_memory": self.peak_memory,
+                       "seconds": round(self.seconds, 1), "cpu_seconds": round(self.cpu_seconds, 1),
+                       "waited_seconds": round(self.waited_seconds, 1), "peak_memory": self.peak_memory,
                        "student": self.student, "fingerprint": self.fingerprint,
                        "isolation": self.isolation, "written": self.written,
                        "questions": [asdict(q) for q in self.questions]},
@@ -208,12 +234,16 @@ class Autograder:
         listed = self.source / "rnnlab_reference" / WRITTEN_QUESTIONS
         return json.loads(listed.read_text()) if listed.exists() else []
 
-    def grade(self, submission, time_limit=TIME_LIMIT, memory_limit=MEMORY_LIMIT,
-              cell_time_limit=CELL_TIME_LIMIT, question_time_limit=QUESTION_TIME_LIMIT, checker_counts=False):
-        """Grade one submission; never raises for bad input.  ``checker_counts``: the checker's
-        memory counts against ``memory_limit`` too (one container for both, as on Gradescope)."""
+    def grade(self, submission, time_limit=TIME_LIMIT, memory_limit=MEMORY_LIMIT, cpu_limit=CPU_LIMIT,
+              cell_time_limit=CELL_TIME_LIMIT, question_time_limit=QUESTION_TIME_LIMIT, wall_limit=None,
+              checker_counts=False):
+        """Grade one submission; never raises for bad input.  Time limits are in seconds not
+        counting waits for a busy CPU (each cell and question may use as many CPU seconds);
+        ``wall_limit``: a ceiling of wall time for the whole submission, where the platform
+        kills at a fixed time.  ``checker_counts``: the checker's memory counts against
+        ``memory_limit`` too (one container for both, as on Gradescope)."""
         started = time.monotonic()
-        deadline = started + time_limit
+        budget = Budget(time_limit, cpu_limit, wall_limit)
         questions = self.questions
         grader = None
         try:
@@ -230,7 +260,7 @@ class Autograder:
                 else:
                     install_support_files(self.source, folder)
                     hidden = [p for p in [self.source, *self.hidden, *_installation_private_paths()] if p.exists()]
-                    grader = _Run(self.source, folder, memory_limit, deadline, cell_time_limit,
+                    grader = _Run(self.source, folder, memory_limit, budget, cell_time_limit,
                                   question_time_limit, hidden, checker_counts)
                     result = grader.grade(notebook, questions)
                     result.written = written_answers(notebook, self.written_questions)
@@ -239,7 +269,59 @@ class Autograder:
                 grader.kernel.close()  # its user is free only once nothing of this submission is left
         result.submission = Path(submission).stem
         result.seconds = time.monotonic() - started
+        result.cpu_seconds, result.waited_seconds = budget.cpu, budget.waited
         return result
+
+
+@dataclass
+class Budget:
+    """A submission's time: ``time_limit`` seconds not counting the waits for a busy CPU
+    measured while its code ran, ``cpu_limit`` CPU seconds, and ``wall_limit`` seconds of
+    wall time in all where the platform kills at a fixed time (None elsewhere)."""
+
+    time_limit: float
+    cpu_limit: float
+    wall_limit: float = None
+    started: float = field(default_factory=time.monotonic)
+    cpu: float = 0.0
+    waited: float = 0.0
+    wall_in_code: float = 0.0
+    time_in_code: float = 0.0
+
+    def spend(self, usage: Usage):
+        """Count what a piece of code used."""
+        self.cpu += usage.cpu
+        self.waited += usage.waited
+        self.wall_in_code += usage.wall
+        self.time_in_code += usage.time
+
+    def time_left(self):
+        """Seconds left, never negative: the time of the code run so far, and the wall time of
+        everything else (starting kernels and the checker); none once the CPU time is spent."""
+        if self.cpu >= self.cpu_limit:
+            return 0.0
+        elapsed = time.monotonic() - self.started
+        left = self.time_limit - (elapsed - self.wall_in_code + self.time_in_code)
+        if self.wall_limit is not None:
+            left = min(left, self.wall_limit - elapsed)
+        return max(0.0, left)
+
+    def wall_left(self, wait):
+        """``wait`` seconds, or less where the wall ceiling comes first."""
+        if self.wall_limit is None:
+            return wait
+        return max(1.0, min(wait, self.wall_limit - (time.monotonic() - self.started)))
+
+    def limits(self, per_run, counted=()):
+        """The ``RunLimits`` of the next piece of code: ``per_run`` seconds of time and of CPU,
+        or what is left of the submission's, and the wall ceiling."""
+        time_left = self.time_left()
+        if self.wall_limit is None:
+            wall = WALL_CEILING_FACTOR * time_left
+        else:
+            wall = self.wall_limit - (time.monotonic() - self.started)
+        return RunLimits(cpu=max(0.0, min(per_run, self.cpu_limit - self.cpu)), time=min(per_run, time_left),
+                         wall=max(1.0, wall), counted=tuple(counted))
 
 
 def _installation_private_paths():
@@ -346,15 +428,15 @@ def _remove(path):
 
 
 class _Run:
-    """One grading run: a kernel, a checker, the cells that worked so far, and the deadline."""
+    """One grading run: a kernel, a checker, the cells that worked so far, and the budget."""
 
-    def __init__(self, source, cwd, memory_limit, deadline, cell_time_limit, question_time_limit, hidden,
+    def __init__(self, source, cwd, memory_limit, budget, cell_time_limit, question_time_limit, hidden,
                  checker_counts):
         self.source = source
         self.checker_counts = checker_counts
         self.kernel = LimitedKernel(cwd, memory_limit, hidden)
         self.checker = None
-        self.deadline = deadline
+        self.budget = budget
         self.cell_time_limit = cell_time_limit
         self.question_time_limit = question_time_limit
         self.replay = [GRADING_PRELUDE, _remote_prelude()]
@@ -379,6 +461,12 @@ class _Run:
         return SubmissionResult("", status, results, self.messages, peak_memory=self.kernel.peak_memory,
                                 images=self.images, isolation=self.kernel.isolation())
 
+    def _run(self, source, per_run, counted=()):
+        """Run ``source`` in the kernel within the budget; what it used is spent."""
+        outcome = self.kernel.run(source, self.budget.limits(per_run, counted))
+        self.budget.spend(outcome.usage)
+        return outcome
+
     def _ensure_kernel(self):
         """Start (or restart, after a death or a timeout) the kernel and replay what worked."""
         if self.kernel_ok:
@@ -387,9 +475,9 @@ class _Run:
         self.kernel.shutdown()
         self.kernel.start()
         for source in self.replay:
-            if wait_until(self.deadline) <= 0:
+            if self.budget.time_left() <= 0:
                 return
-            outcome = self.kernel.run(source, wait_until(self.deadline))
+            outcome = self._run(source, self.cell_time_limit)
             if outcome.status not in ("ok", "error"):
                 self.messages.append(f"Replaying the notebook after a restart failed: {outcome.error}.")
                 self.kernel_ok = False
@@ -401,13 +489,12 @@ class _Run:
             self.checker = None
 
     def _run_cell(self, number, source):
-        left = wait_until(self.deadline)
-        if left <= 0:
+        if self.budget.time_left() <= 0:
             self.messages.append(f"Code cell {number} and later were not run: the submission used up "
-                                 "its time limit.")
+                                 "its time (or CPU time).")
             return
         self._ensure_kernel()
-        outcome = self.kernel.run(source, min(self.cell_time_limit, left))
+        outcome = self._run(source, self.cell_time_limit)
         if outcome.truncated:
             self.messages.append(f"Code cell {number} printed more than {OUTPUT_LIMIT:,} characters; "
                                  "the rest of its output was dropped.")
@@ -421,44 +508,66 @@ class _Run:
         self.kernel_ok = False
 
     def _run_question(self, name, points):
+        """Check question ``name``; a try that ran out of time while far under its CPU limit
+        (a busy machine, or code that waits) is run once more, and the result says so."""
+        result, outcome = self._check_question(name, points)
+        if outcome is None or outcome.limit != "time" or outcome.usage.cpu >= self.question_time_limit / 2 \
+                or self.budget.time_left() <= 0:
+            return result
+        first = (f"The first try ran out of time after {outcome.usage.wall:.0f} s of wall time "
+                 f"({outcome.usage.waited:.0f} s of it waiting for a busy CPU) having used "
+                 f"{outcome.usage.cpu:.1f} s of CPU, so {name} was checked again.")
+        self.messages.append(f"{name}: {first}")
+        retried, _ = self._check_question(name, points)
+        retried.attempts = 2
+        retried.output = f"{first}\n{retried.output}"
+        return retried
+
+    def _check_question(self, name, points):
+        """``(QuestionResult, the kernel's Outcome or None where the checks never ran)``."""
         out_of_time = QuestionResult(name, 0.0, points, "timeout",
-                                     "Not graded: the submission used up its time limit before this question.")
-        if wait_until(self.deadline) <= 0:
-            return out_of_time
+                                     "Not graded: the submission used up its time (or CPU time) before this question.")
+        if self.budget.time_left() <= 0:
+            return out_of_time, None
         self._ensure_kernel()
-        limit = min(self.question_time_limit, wait_until(self.deadline))
-        if limit <= 0:
-            return out_of_time
+        if self.budget.time_left() <= 0:
+            return out_of_time, None
         if self.checker is None:
             self.checker = CheckerProcess(self.source)
             if self.checker_counts:
                 self.kernel.companions = [self.checker.process.pid]
         path = self.kernel.socket_path(name)
-        listening = self.checker.send({"question": name, "socket": path, "wait": limit, "submission": self.kernel.cwd,
-                                       "pid": self.kernel.pid, "uid": self.kernel.user}) and \
-            self.checker.receive(CHECKER_WAIT)
+        limits = self.budget.limits(self.question_time_limit)
+        # The checker waits for the kernel as long as the wall ceiling: the limits that count
+        # are the kernel's, enforced on this side.
+        listening = self.checker.send({"question": name, "socket": path, "wait": limits.wall,
+                                       "submission": self.kernel.cwd, "pid": self.kernel.pid,
+                                       "uid": self.kernel.user}) and \
+            self.checker.receive(self.budget.wall_left(CHECKER_WAIT))
         if not listening or "listening" not in listening:
             self._stop_checker()
-            return QuestionResult(name, 0.0, points, "error", f"The checks of {name} could not start.")
-        outcome = self.kernel.run(SERVE_CELL.format(path=path), limit)
+            return QuestionResult(name, 0.0, points, "error", f"The checks of {name} could not start."), None
+        outcome = self._run(SERVE_CELL.format(path=path), self.question_time_limit, [self.checker.process.pid])
         finished = outcome.status in ("ok", "error")
         # The checker writes its verdict as soon as it lets the kernel go; when the kernel's
         # side failed (or never connected) there is little or nothing to wait for.
-        report = self.checker.receive(REPORT_WAIT if outcome.status == "ok" else 1)
+        report = self.checker.receive(self.budget.wall_left(REPORT_WAIT) if outcome.status == "ok" else 1)
         if not finished or report is None or report.get("gone") or report.get("error"):
             self._stop_checker()  # it may still be waiting for a kernel that is gone
         cases = report.get("cases", []) if report else []
         score = float(sum(c["points"] for c in cases if c["passed"]))
+        usage = {"cpu_seconds": round(outcome.usage.cpu, 2), "wall_seconds": round(outcome.usage.wall, 2),
+                 "waited_seconds": round(outcome.usage.waited, 2), "attempts": 1}
         if not finished:
             self.kernel_ok = False
             return QuestionResult(name, score, points, outcome.status,
                                   f"While checking {name}, your code {outcome.error}.\n" + _feedback(cases),
-                                  cases)
+                                  cases, **usage), outcome
         if not cases or report.get("gone") or report.get("error"):
             problem = (report or {}).get("error") or (report or {}).get("gone") or outcome.error or "no result"
             return QuestionResult(name, score, points, "error",
-                                  f"The checks of {name} could not run: {problem}.", cases)
-        return QuestionResult(name, score, points, "graded", _feedback(cases), cases)
+                                  f"The checks of {name} could not run: {problem}.", cases, **usage), outcome
+        return QuestionResult(name, score, points, "graded", _feedback(cases), cases, **usage), outcome
 
 
 def _feedback(cases):

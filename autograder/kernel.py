@@ -1,8 +1,10 @@
-"""A Jupyter kernel that runs untrusted code under a time and a memory limit.
+"""A Jupyter kernel that runs untrusted code under time, CPU and memory limits.
 
-Student code runs in the kernel process only.  Each piece of code gets a timeout; a
-watchdog thread sums the resident memory of the kernel and its children and kills the
-kernel when it goes over the limit; what the code prints is capped.  Where the OS allows
+Student code runs in the kernel process only.  A watchdog thread sums the resident memory
+of the kernel and its children and kills the kernel when it goes over the limit; it also
+times each piece of code, by the CPU time of those processes (and of the checker, while it
+checks) and by the wall time they did not spend waiting for a CPU, so that a busy machine
+costs no time; what the code prints is capped.  Where the OS allows
 it the kernel starts in a network namespace of its own, with no network at all, and talks
 to us over Unix sockets.  Whatever happens (timeout, crash, ``os._exit``, memory),
 ``run`` returns an ``Outcome`` instead of raising.
@@ -33,6 +35,12 @@ WATCHDOG_PERIOD = 0.05
 # Reading a process's proportional sizes costs ~3 ms: they are read every 0.5 s.
 SHARED_EVERY = 10
 THREAD_VARIABLES = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]
+# Threads per numerical library in the kernel and the checker: one, unless this says more
+# (``rnnlab verify`` grades with two, as a student's code may ask for).
+THREADS_VARIABLE = "RNNLAB_THREADS"
+# What picks a numerical library's CPU kernels (see ``autograder.platforms``): handed on to
+# the kernel, so that a verification run grades as an older CPU would.
+PLATFORM_VARIABLES = ("OPENBLAS_CORETYPE", "MKL_ENABLE_INSTRUCTIONS", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")
 # What one piece of code may print before the rest is dropped (the grade is still written).
 OUTPUT_LIMIT = 1_000_000
 # Tasks (processes and threads) the kernel may have: a kernel with torch loaded uses ~20.
@@ -262,15 +270,97 @@ class _CappedClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
+@dataclass(frozen=True)
+class RunLimits:
+    """What one piece of code may use: ``cpu`` seconds of CPU (the kernel's processes and the
+    ``counted`` ones: the checker, while a question is checked), ``time`` seconds of wall time
+    not counting the time those processes waited for a CPU (what it would take on an idle
+    machine), and ``wall`` seconds of wall time in all, a ceiling that no load moves."""
+
+    cpu: float
+    time: float
+    wall: float
+    counted: tuple = ()
+
+
+@dataclass
+class Usage:
+    """What one piece of code used: CPU seconds, wall seconds, and how many of those its
+    processes spent waiting for a CPU (load), which no time limit counts."""
+
+    cpu: float = 0.0
+    wall: float = 0.0
+    waited: float = 0.0
+
+    @property
+    def time(self):
+        """Wall time less the waits for a CPU: about what the code would have taken on an idle
+        machine.  Two processes may wait at once, so it is never taken below the CPU time."""
+        return max(self.wall - self.waited, self.cpu)
+
+
 @dataclass
 class Outcome:
-    """What became of one piece of code: ``ok``, ``error``, ``timeout``, ``memory`` or ``died``."""
+    """What became of one piece of code: ``ok``, ``error``, ``timeout``, ``memory`` or ``died``.
+    A ``timeout`` says which limit in ``limit``: "cpu", "time" or "wall"."""
 
     status: str
     stdout: str = ""
     error: str = ""
     outputs: list = field(default_factory=list)
     truncated: bool = False
+    usage: Usage = field(default_factory=Usage)
+    limit: str = ""
+
+
+class Stopwatch:
+    """The CPU time of a process tree (``root`` and its descendants, with what they reaped)
+    and of the processes ``counted``, and the time the main threads of ``root`` and of
+    ``counted`` waited for a CPU (``/proc/<pid>/schedstat``; 0 where Linux keeps no such
+    count), all since the stopwatch was made."""
+
+    def __init__(self, root, counted=()):
+        self.root = root
+        self.counted = [p for p in (_process(pid) for pid in counted) if p is not None]
+        self.started = time.monotonic()
+        self._delays = {}  # the last run-queue wait read of each process (it stays once a process is gone)
+        self._cpu_start, self._waited_start = self._cpu(), self._waited()
+        self._cpu_peak = self._cpu_start
+
+    def _cpu(self):
+        try:
+            tree = [self.root] + self.root.children(recursive=True)
+        except psutil.Error:
+            tree = []
+        total = 0.0
+        for process in tree + self.counted:
+            try:
+                times = process.cpu_times()
+            except psutil.Error:  # ended since it was listed (its parent, in the tree, reaps it)
+                continue
+            total += times.user + times.system + times.children_user + times.children_system
+        return total
+
+    def _waited(self):
+        for process in [self.root] + self.counted:
+            try:
+                self._delays[process.pid] = int(Path(f"/proc/{process.pid}/schedstat").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+        return sum(self._delays.values()) / 1e9
+
+    def usage(self):
+        """The ``Usage`` so far (the CPU time never goes down, though an orphan's is lost)."""
+        self._cpu_peak = max(self._cpu_peak, self._cpu())
+        wall = time.monotonic() - self.started
+        return Usage(self._cpu_peak - self._cpu_start, wall, min(max(self._waited() - self._waited_start, 0.0), wall))
+
+
+def _process(pid):
+    try:
+        return psutil.Process(pid)
+    except psutil.Error:
+        return None
 
 
 class LimitedKernel:
@@ -298,6 +388,8 @@ class LimitedKernel:
         self._owned = False
         self.companions = []  # pids of other processes whose memory counts against the limit
         self._over_memory = threading.Event()
+        self._over_time = None  # which limit of the current run the watchdog enforced
+        self._timed = None  # (Stopwatch, RunLimits) of the code running now
         self._stop = threading.Event()
 
     def start(self):
@@ -331,7 +423,7 @@ class LimitedKernel:
         self.client.start_new_kernel_client()
         self._over_memory.clear()
         self._stop.clear()
-        threading.Thread(target=self._watch_memory, args=(self._kernel_process(),), daemon=True).start()
+        threading.Thread(target=self._watch, args=(self._kernel_process(),), daemon=True).start()
 
     def shutdown(self):
         """Stop the kernel and its watchdog; safe to call twice."""
@@ -373,33 +465,49 @@ class LimitedKernel:
         return {"network_blocked": self.sandbox.network_blocked, "tasks_capped": self.tasks_capped,
                 "separate_user": self.sandbox.separate_user, "private_files_hidden": self.sandbox.mounts}
 
-    def run(self, source, timeout):
-        """Run ``source`` for at most ``timeout`` seconds."""
+    def run(self, source, limits):
+        """Run ``source`` within ``limits`` (a ``RunLimits``); the ``Outcome`` says what it used."""
         cell = nbformat.v4.new_code_cell(source)
         self.client.nb.cells = [cell]
-        self.client.timeout = max(1, int(timeout))
+        self.client.timeout = max(1, int(limits.wall))
         self.client.printed, self.client.truncated = 0, False
+        stopwatch = Stopwatch(self._kernel_process(), limits.counted)
+        self._over_time, self._timed = None, (stopwatch, limits)
+        try:
+            outcome = self._execute(cell)
+        finally:
+            self._timed = None
+            outcome_usage = stopwatch.usage()
+        outcome.usage = outcome_usage
+        if outcome.status == "timeout" and not outcome.limit:
+            outcome.limit = "wall"
+        return outcome
+
+    def _execute(self, cell):
         try:
             self.client.execute_cell(cell, 0)
         except CellTimeoutError:
-            return Outcome("timeout", _stdout(cell), f"timed out after {self.client.timeout} s")
+            return Outcome("timeout", _stdout(cell), f"ran past the ceiling of {self.client.timeout} s of wall time")
         except DeadKernelError:
-            if self._over_memory.is_set():
-                return Outcome("memory", _stdout(cell),
-                               f"went over the memory limit of {self.memory_limit // 2**20} MB")
-            return Outcome("died", _stdout(cell), "the kernel died (os._exit, a crash, or a signal)")
+            return self._death(cell, "the kernel died (os._exit, a crash, or a signal)")
         except Exception as error:  # nbclient raises others when the kernel vanishes mid-reply
             if self._alive():
                 raise
-            if self._over_memory.is_set():
-                return Outcome("memory", _stdout(cell),
-                               f"went over the memory limit of {self.memory_limit // 2**20} MB")
-            return Outcome("died", _stdout(cell), f"the kernel stopped answering ({type(error).__name__})")
+            return self._death(cell, f"the kernel stopped answering ({type(error).__name__})")
         errors = [o for o in cell.outputs if o.get("output_type") == "error"]
         outcome = Outcome("ok", _stdout(cell), "", cell.outputs, self.client.truncated)
         if errors:
             outcome.status, outcome.error = "error", f"{errors[0]['ename']}: {errors[0]['evalue']}"
         return outcome
+
+    def _death(self, cell, otherwise):
+        """The ``Outcome`` of a kernel that died: the watchdog's doing, or the code's."""
+        if self._over_memory.is_set():
+            return Outcome("memory", _stdout(cell), f"went over the memory limit of {self.memory_limit // 2**20} MB")
+        if self._over_time is not None:
+            limit, message = self._over_time
+            return Outcome("timeout", _stdout(cell), message, limit=limit)
+        return Outcome("died", _stdout(cell), otherwise)
 
     def _alive(self):
         return run_sync(self.client.km.is_alive)()
@@ -409,10 +517,11 @@ class LimitedKernel:
         process = getattr(provisioner, "process", None)
         return psutil.Process(process.pid)
 
-    def _watch_memory(self, process):
+    def _watch(self, process):
         # Anonymous memory (what a memory bomb grows) is read every tick, cheaply; shares of
         # the pages several processes map (torch's libraries, in the kernel and the checker
         # alike) every SHARED_EVERY ticks, so that they count once, as the container counts them.
+        # The running code's CPU and time are read every tick too.
         shared, ticks = 0, 0
         while not self._stop.wait(WATCHDOG_PERIOD):
             try:
@@ -425,14 +534,32 @@ class LimitedKernel:
             ticks += 1
             used = sum(_anonymous_size(p) for p in tree) + shared
             self.peak_memory = max(self.peak_memory, used)
-            if used > self.memory_limit:
-                self._over_memory.set()
+            over_time = self._time_limit_reached()
+            if used > self.memory_limit or over_time:
+                if over_time:
+                    self._over_time = over_time
+                else:
+                    self._over_memory.set()
                 for p in tree:
                     try:
                         p.kill()
                     except psutil.Error:
                         pass
                 return
+
+    def _time_limit_reached(self):
+        """``(limit, message)`` when the code running now has used up its CPU or its time."""
+        timed = self._timed
+        if timed is None:
+            return None
+        stopwatch, limits = timed
+        usage = stopwatch.usage()
+        if usage.cpu > limits.cpu:
+            return "cpu", f"used more than {limits.cpu:.0f} s of CPU time"
+        if usage.time > limits.time:
+            waited = f", not counting {usage.waited:.0f} s spent waiting for a busy CPU" if usage.waited >= 1 else ""
+            return "time", f"ran for more than {limits.time:.0f} s{waited}, using {usage.cpu:.1f} s of CPU"
+        return None
 
 
 def _anonymous_size(process):
@@ -469,10 +596,18 @@ def _kernel_environment(home):
     oversubscription when submissions are graded side by side (Gradescope gives half a vCPU).
     The submission's folder is the kernel's home, where its user may write."""
     kept = {name: value for name, value in os.environ.items()
-            if name in ("PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "MPLBACKEND", "CUDA_VISIBLE_DEVICES")
+            if name in ("PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "MPLBACKEND", "CUDA_VISIBLE_DEVICES",
+                        *PLATFORM_VARIABLES)
             or name.startswith(("LC_", "RNNLAB_"))}
-    return {**kept, **{name: "1" for name in THREAD_VARIABLES}, "HOME": home,
+    return {**kept, **thread_pinning(), "HOME": home,
             "MPLCONFIGDIR": os.path.join(home, ".matplotlib"), "IPYTHONDIR": os.path.join(home, ".ipython")}
+
+
+def thread_pinning():
+    """The variables that give each numerical library ``$RNNLAB_THREADS`` threads (default 1)."""
+    wanted = os.environ.get(THREADS_VARIABLE, "1")
+    threads = int(wanted) if wanted.isdigit() and 1 <= int(wanted) <= 64 else 1
+    return {name: str(threads) for name in THREAD_VARIABLES}
 
 
 def _chown_tree(path, user):
@@ -485,7 +620,3 @@ def _chown_tree(path, user):
 def _stdout(cell):
     return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
 
-
-def wait_until(deadline):
-    """Seconds left until ``deadline`` (a ``time.monotonic`` value), never negative."""
-    return max(0.0, deadline - time.monotonic())

@@ -59,6 +59,28 @@ def write_submission(notebook, path, files=()):
     return path.parent if files else path
 
 
+def write_catalogue(lab, solution_notebook, folder, only_reference=False):
+    """Write the submissions that show a lab's checks at work into ``folder``: the reference
+    (``reference``) and, unless ``only_reference``, one notebook with all the correct rewrites
+    (``rewritten``) and each buggy variant (by its name); each with the files a submission of
+    the lab carries.  Returns ``{name: what to grade}``; a variant that no longer applies to
+    the solution raises ``ValueError`` before anything is graded."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = example_files(lab, folder / "files")
+    paths = {"reference": write_submission(nbformat.read(solution_notebook, as_version=4),
+                                           folder / "reference.ipynb", files)}
+    if only_reference:
+        return paths
+    if alternatives(lab):
+        paths["rewritten"] = write_submission(rewritten_notebook(solution_notebook, alternatives(lab)),
+                                              folder / "rewritten.ipynb", files)
+    for variant in catalogue(lab):
+        paths[variant.name] = write_submission(buggy_notebook(solution_notebook, variant),
+                                               folder / f"{variant.name}.ipynb", files)
+    return paths
+
+
 def _variants_module(lab):
     path = ASSIGNMENTS / lab / "variants.py"
     if not path.exists():

@@ -1,66 +1,62 @@
-"""Figures behind the learning and text thresholds of char_rnn_numpy (the q10 hidden test).
+"""Figures behind the learning and text thresholds of char_rnn_numpy (the q10 hidden test),
+over the platform matrix (``platform_matrix.py``).
 
-Trains the reference's ``train`` over several seeds, and the training-loop bugs of the
+Trains the reference's ``train`` over seeds 0-9, and the training-loop bugs of the
 catalogue, exactly as the hidden test does (2000 iterations on 20,000 characters of
-Sherlock Holmes), and prints what the thresholds sit between: the fall of the smooth
-loss, the held-out loss, and the share of real words and the compression ratio of a
-sampled text.
+Sherlock Holmes, with the reference's pieces), and prints the range of what the thresholds
+sit between: the fall of the smooth loss, the held-out loss, and the share of real words
+and the compression ratio of a sampled text.
 
-    python benchmarks/calibrate_char_rnn_numpy.py
+    RNNLAB_DATA=../shared/data python benchmarks/calibrate_char_rnn_numpy.py [--python OTHER_ENV/bin/python]
 """
 
-import math
-import types
+import sys
 
 import numpy as np
+
+from platform_matrix import Calibration, Figure, main
 
 import solutions.char_rnn_numpy as reference
 from autograder.checks.corpora import load_corpus
 from autograder.checks.text import compression_ratio, real_word_share, vocabulary_of
 from autograder.checks.training import TRAINING_PIECES
-from autograder.labs import SOLUTIONS
-from autograder.variants import catalogue
 
-LAB = "char_rnn_numpy"
+SHERLOCK = {}
 
 
-def variant_module(variant):
-    """The reference module with one catalogue bug applied (None: the reference)."""
-    source = (SOLUTIONS / f"{LAB}.py").read_text()
-    if variant is not None:
-        assert source.count(variant.find) == 1, variant.name
-        source = source.replace(variant.find, variant.replace)
-    module = types.ModuleType(variant.name if variant else "reference")
-    exec(compile(source, module.__name__, "exec"), module.__dict__)
-    return module
+def load_sherlock():
+    SHERLOCK["corpus"] = load_corpus("sherlock")
+    SHERLOCK["vocabulary"] = vocabulary_of(SHERLOCK["corpus"])
 
 
-def figures(module, seed, corpus, vocabulary):
+def q10_figures(module, seed):
     """What the hidden test measures, for ``module.train`` with the reference's pieces."""
+    corpus = SHERLOCK["corpus"]
     chars, char_to_ix, ix_to_char = reference.build_vocabulary(corpus)
     for name in TRAINING_PIECES:
         setattr(module, name, getattr(reference, name))
     params, smooth = module.train(corpus[100_000:120_000], char_to_ix, hidden_size=100, seq_length=25,
                                   learning_rate=0.03, num_iterations=2000, seed=seed)
+    params = tuple(np.asarray(p, dtype=np.float64) for p in params)
     held_out = [char_to_ix[ch] for ch in corpus[1_500_000:1_505_000]]
     _, _, ps = reference.forward(held_out[:-1], np.zeros((100, 1)), params)
     nats = reference.sequence_loss(ps, held_out[1:]) / (len(held_out) - 1)
     text = reference.predict(params, char_to_ix, ix_to_char, "The ", 600, 0.7, np.random.default_rng(0))
-    return smooth[0] - smooth[-1], nats, real_word_share(text, vocabulary), compression_ratio(text), text
+    return {"fall": float(smooth[0] - smooth[-1]), "nats": float(nats),
+            "words": real_word_share(text, SHERLOCK["vocabulary"]), "ratio": compression_ratio(text)}
 
 
-def main():
-    corpus = load_corpus("sherlock")
-    vocabulary = vocabulary_of(corpus)
-    print(f"uniform {math.log(len(set(corpus))):.3f} nats/char")
-    print(f"{'train':40s} seed  fall   held-out  real-words  compression")
-    runs = [(None, seed) for seed in range(10)]
-    runs += [(v, 0) for v in catalogue(LAB) if v.question == "q10"]
-    for variant, seed in runs:
-        fall, nats, share, ratio, text = figures(variant_module(variant), seed, corpus, vocabulary)
-        name = variant.name if variant else "reference"
-        print(f"{name:40s} {seed:4d}  {fall:5.1f}  {nats:8.3f}  {share:10.2f}  {ratio:11.3f}  {text[:50]!r}")
-
+CALIBRATIONS = [
+    Calibration("char_rnn_numpy", "q10.py::test_learns_sherlock_holmes",
+                (Figure("fall", "fall of the smooth loss", 40.0, ">="),
+                 Figure("nats", "held-out loss (nats/char)", 2.5),
+                 Figure("words", "real words in 600 sampled characters", 0.08, ">="),
+                 Figure("ratio", "zlib ratio of that text", 0.35, ">=")),
+                q10_figures, ("training_drops_the_state_between_chunks", "clipping_the_parameters",
+                              "targets_not_shifted", "updated_parameters_dropped", "pointer_never_moves",
+                              "training_ignores_the_seed", "smoothing_too_fast"),
+                setup=load_sherlock),
+]
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(CALIBRATIONS))

@@ -1,11 +1,18 @@
-"""Calibration of the learning thresholds of char_rnn_torch (q4, q7, q8).
+"""Calibration of the thresholds of char_rnn_torch: q4's learning check over the platform
+matrix, and the checkpoint thresholds of q7 and q8.
 
-Trains the reference and buggy versions of it on the Sherlock corpus and prints, for each,
-what the hidden tests measure: the held-out loss of a checkpoint (nats per character on
-``HELD_OUT``), the share of real words, the compression ratio and the character distance of
-1000 sampled characters, and the loss q4 reads after its 150-step run.
+By default, q4's 150-step run on Sherlock (``platform_matrix.py``): the reference on seeds
+0-9, the catalogue's training bugs, and the q2 bugs that still train (which must pass here,
+so that they cost points on q2 only), under every CPU profile, 1 and 2 threads.
 
-    RNNLAB_DATA=../shared/data python benchmarks/calibrate_char_rnn_torch.py [--notebook]
+With ``--checkpoints``, trains the reference and buggy versions of it on the Sherlock corpus
+and prints, for each, what q7 and q8 measure of a checkpoint: the held-out loss (nats per
+character on ``HELD_OUT``), the share of real words, the compression ratio and the character
+distance of 1000 sampled characters.  A checkpoint is trained by the student, not while
+grading: the grader only runs it forward.
+
+    RNNLAB_DATA=../shared/data python benchmarks/calibrate_char_rnn_torch.py [--python OTHER_ENV/bin/python]
+    RNNLAB_DATA=../shared/data python benchmarks/calibrate_char_rnn_torch.py --checkpoints [--notebook]
 
 ``--notebook`` also trains both models with the notebook's budget (2000 steps of 64 x 100),
 which takes several minutes.
@@ -24,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from autograder.checks.corpora import load_corpus  # noqa: E402
 from autograder.checks.text import compression_ratio, real_word_share, vocabulary_of  # noqa: E402
 from autograder.checks.torch_models import HELD_OUT, SAMPLE_PRIME, character_distance, held_out_loss  # noqa: E402
+from platform_matrix import Calibration, Figure, main as matrix_main  # noqa: E402
 from solutions import char_rnn_torch as reference  # noqa: E402
 
 EXAMPLE = {"num_steps": 400, "batch_size": 32, "seq_length": 100, "lr": 3e-3}
@@ -88,9 +96,41 @@ def trained(model_class, cell, train_data, chars, budget, seed, batches=None):
     return model, time.time() - started
 
 
-def main():
+SHERLOCK = {}
+
+
+def load_sherlock():
+    text = load_corpus("sherlock")
+    chars, char_to_idx = reference.build_vocabulary(text)
+    SHERLOCK["encoded"] = reference.encode(text[:200_000], char_to_idx)
+    SHERLOCK["vocab_size"] = len(chars)
+
+
+def q4_figures(module, seed):
+    """What q4's hidden test reads of the student's own CharRNN and train, with the reference
+    make_batches: the mean of the last 10 of 150 steps (E = H = 64, 16 x 64, lr 0.005)."""
+    module.make_batches = reference.make_batches
+    torch.manual_seed(seed)
+    model = module.CharRNN(SHERLOCK["vocab_size"], embedding_dim=64, hidden_size=64, num_layers=1, cell="rnn")
+    losses = module.train(model, SHERLOCK["encoded"], num_steps=150, batch_size=16, seq_length=64, lr=0.005,
+                          seed=seed, device="cpu")
+    return {"loss": sum(float(loss) for loss in losses[-10:]) / 10}
+
+
+CALIBRATIONS = [
+    Calibration("char_rnn_torch", "q4.py::test_training_learns_on_sherlock",
+                (Figure("loss", "mean loss of the last 10 of 150 steps (nats/char)", 2.68),),
+                q4_figures, ("no_zero_grad", "hidden_reset_every_chunk", "loss_averaged_per_sequence",
+                             "no_random_offset", "decoder_on_the_embedding", "batch_first_missing",
+                             "nonlinearity_not_passed_on", "hidden_state_ignored_in_forward"),
+                setup=load_sherlock),
+]
+
+
+def checkpoints():
     global VOCABULARY
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoints", action="store_true")
     parser.add_argument("--notebook", action="store_true")
     parser.add_argument("--seeds", type=int, default=3, help="seeds of the reference checkpoints")
     args = parser.parse_args()
@@ -101,16 +141,7 @@ def main():
     encoded = reference.encode(text, char_to_idx)
     train_data = encoded[: int(0.9 * len(encoded))]
 
-    print("q4: mean of the last 10 losses of the 150-step run (threshold in tests/q4.py)")
-    runs = [(f"reference, seed {seed}", reference.CharRNN, seed) for seed in range(3)]
-    runs += [("decoder on the embedding", DecoderOnEmbedding, 0), ("batch_first missing", TimeAlongBatch, 0)]
-    for label, model_class, seed in runs:
-        torch.manual_seed(0)
-        model = model_class(len(chars), 64, 64, 1, "rnn")
-        losses = reference.train(model, encoded[:200_000], 150, batch_size=16, seq_length=64, lr=0.005, seed=seed)
-        print(f"  {label}: {sum(losses[-10:]) / 10:.3f} (first {losses[0]:.3f})")
-
-    print("\ncheckpoints (q7, q8), example budget", EXAMPLE)
+    print("checkpoints (q7, q8), example budget", EXAMPLE)
     untrained = reference.CharRNN(len(chars), cell="rnn", **reference.RNN_SETTINGS)
     measure("untrained RNN", untrained, text, chars, char_to_idx, 0)
     for cell in ("rnn", "gru"):
@@ -130,4 +161,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(checkpoints() if "--checkpoints" in sys.argv else matrix_main(CALIBRATIONS))

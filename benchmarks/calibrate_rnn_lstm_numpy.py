@@ -1,32 +1,29 @@
-"""Figures behind the learning thresholds of rnn_lstm_numpy (q7 and q11 hidden tests).
+"""Figures behind the learning thresholds of rnn_lstm_numpy (the hidden tests of q7 and q11),
+over the platform matrix (``platform_matrix.py``).
 
-Runs the reference over several seeds and the training-loop bugs of the catalogue, exactly
-as the hidden tests do, and prints the losses that the thresholds sit between.
+Runs the reference over seeds 0-9 and the catalogue's training bugs, exactly as the hidden
+tests do, and prints the range of each figure beside its threshold.
 
-    python benchmarks/calibrate_rnn_lstm_numpy.py
+    python benchmarks/calibrate_rnn_lstm_numpy.py [--python OTHER_ENV/bin/python]
 """
 
-import types
+import sys
 
 import numpy as np
 
+from platform_matrix import Calibration, Figure, main
+
 import solutions.rnn_lstm_numpy as reference
-from autograder.labs import SOLUTIONS
-from autograder.variants import catalogue
 
 LAB = "rnn_lstm_numpy"
-
-
-def variant_module(variant):
-    """The reference module with one catalogue bug applied."""
-    source = (SOLUTIONS / f"{LAB}.py").read_text()
-    assert source.count(variant.find) == 1, variant.name
-    module = types.ModuleType(variant.name)
-    exec(compile(source.replace(variant.find, variant.replace), variant.name, "exec"), module.__dict__)
-    return module
+# What q7's hidden test swaps in from the reference while it runs the student's train_rnn.
+TRAINING_PIECES = ["init_rnn", "forward_pass", "backward_pass", "clip_gradient_norm", "update_parameters",
+                   "one_hot_encode", "one_hot_encode_sequence", "cross_entropy"]
 
 
 def q7_figures(module, seed):
+    for name in TRAINING_PIECES:
+        setattr(module, name, getattr(reference, name))
     sequences = reference.generate_dataset(num_sequences=256, max_n=11, seed=42)
     word_to_idx, idx_to_word, _, vocab_size = reference.sequences_to_dicts(sequences)
     train_set, val_set, _ = reference.create_datasets(sequences)
@@ -34,38 +31,17 @@ def q7_figures(module, seed):
                                       num_epochs=20, lr=0.1, max_norm=1.0, seed=seed)
     right = sum(reference.greedy_generate(params, ["a"] * n + ["b"], word_to_idx, idx_to_word)
                 == ["b"] * (n - 1) + ["EOS"] for n in range(1, 12))
-    return min(val), right
+    return {"loss": float(min(val)), "right": right}
 
 
-def q11_figure(module, seed):
+def q11_figures(module, seed):
+    for name in ("one_hot_encode", "one_hot_encode_sequence"):
+        setattr(module, name, getattr(reference, name))
     sequences = reference.generate_dataset(num_sequences=128, max_n=11, seed=42)
     word_to_idx, _, _, vocab_size = reference.sequences_to_dicts(sequences)
     train_set, _, _ = reference.create_datasets(sequences)
     _, losses = module.train_torch_lstm(train_set, word_to_idx, vocab_size, num_epochs=3, lr=0.01, seed=seed)
-    return losses[-1]
-
-
-def main():
-    print("q7: best validation loss in 20 epochs, and a^n b continuations right out of 11")
-    for seed in range(10):
-        loss, right = q7_figures(reference, seed)
-        print(f"  reference seed {seed}: {loss:.3f} nats/token, {right}/11")
-    q11_bugs = []
-    for variant in catalogue(LAB):
-        if variant.question == "q7":
-            loss, right = q7_figures(variant_module(variant), 0)
-            print(f"  {variant.name}: {loss:.3f} nats/token, {right}/11")
-        if variant.question == "q11":
-            q11_bugs.append(variant)
-    print("q11: PyTorch LSTM training loss of the third epoch")
-    for seed in range(3):
-        print(f"  reference seed {seed}: {q11_figure(reference, seed):.3f}")
-    for variant in q11_bugs:
-        try:
-            print(f"  {variant.name}: {q11_figure(variant_module(variant), 0):.3f}")
-        except Exception as error:  # a bug may break training outright, which the test also catches
-            print(f"  {variant.name}: fails with {type(error).__name__}: {error}")
-    print("entropy floor of the task:", round(entropy_floor(), 3), "nats/token; uniform:", round(np.log(4), 3))
+    return {"loss": float(losses[-1])}
 
 
 def entropy_floor(max_n=11):
@@ -82,5 +58,17 @@ def entropy_floor(max_n=11):
     return float(np.mean(per_sequence))
 
 
+CALIBRATIONS = [
+    Calibration(LAB, "q7.py::test_learns_the_task_and_continues_every_n",
+                (Figure("loss", "best validation loss in 20 epochs (nats/token)", 0.33),
+                 Figure("right", "a^n b continued right, of 11", 10, ">=")),
+                q7_figures, ("training_discards_the_update",)),
+    Calibration(LAB, "q11.py::test_torch_training_learns",
+                (Figure("loss", "training loss of the third epoch (nats/token)", 0.40),),
+                q11_figures, ("torch_lstm_batch_first", "torch_optimiser_on_another_model")),
+]
+
 if __name__ == "__main__":
-    main()
+    if "--worker" not in sys.argv:
+        print(f"entropy floor of the task {entropy_floor():.3f} nats/token; uniform guessing {np.log(4):.3f}")
+    sys.exit(main(CALIBRATIONS))

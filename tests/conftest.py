@@ -56,15 +56,10 @@ def built(build):
     return build("rnn_lstm_numpy")
 
 
-def solution_notebook_of(result):
-    """The full-solution notebook that otter assign wrote for the autograder of a build."""
-    return result.autograder_zip.parent / "otter" / "autograder" / f"{result.lab}.ipynb"
-
-
 @pytest.fixture(scope="session")
 def solution_notebook(built):
     """The full-solution notebook of ``rnn_lstm_numpy``."""
-    return solution_notebook_of(built)
+    return built.solution_notebook
 
 
 @pytest.fixture(scope="session")

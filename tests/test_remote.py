@@ -68,6 +68,15 @@ class Model(torch.nn.Module):
         self.lstm = torch.nn.LSTM(3, 4)
     def forward(self, x):
         return self.lstm(x)[0]
+
+def fit(model, steps, clear):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(steps):
+        loss = model(torch.ones(2, 1, 3)).pow(2).sum()
+        if clear:
+            optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
 '''
 
 
@@ -275,3 +284,22 @@ def test_a_tensor_that_carries_a_graph_arrives_marked_as_such(env):
     assert attached.tolist() == detached.tolist() == [3.0, 3.0]
     assert has_graph(attached) and not has_graph(detached)
     assert attached.grad_fn is None and not attached.requires_grad  # data only: no autograd crosses
+
+
+def test_gradients_left_from_the_step_before_are_seen_through_a_handle(env):
+    """The student's model and loop stay in the kernel; a backward pre-hook, run there, asks
+    the kernel's torch for the norm of what .grad held when each backward() began."""
+    from autograder.checks import CheckFailure
+    from autograder.checks.torch_models import LeftoverGradients, check_gradients_cleared
+    for clear in (True, False):
+        model = env["Model"]()
+        with LeftoverGradients(env, model) as leftovers:
+            env["fit"](model, 3, clear)
+        assert len(leftovers.norms) == 3 and leftovers.norms[0] == 0
+        if clear:
+            assert leftovers.norms == [0, 0, 0]
+            check_gradients_cleared("fit", leftovers)
+        else:
+            assert min(leftovers.norms[1:]) > 0
+            with pytest.raises(CheckFailure, match="at step 2, the parameters' .grad still held"):
+                check_gradients_cleared("fit", leftovers)

@@ -9,7 +9,6 @@ from nbclient import NotebookClient
 
 from autograder.labs import available_labs, load_lab
 from autograder.variants import example_files
-from conftest import solution_notebook_of
 
 CHECK_ALL = """
 import json
@@ -73,7 +72,7 @@ def test_filled_notebook_passes_every_public_check(build, lab, tmp_path):
     """The student folder (public tests only, no reference) with the solution filled in."""
     built = build(lab)
     student = shutil.copytree(built.student_notebook.parent, tmp_path / "student")
-    notebook = nbformat.read(solution_notebook_of(built), as_version=4)
+    notebook = nbformat.read(built.solution_notebook, as_version=4)
     if lab in SHORTENED:
         for cell in notebook.cells:
             cell.source = cell.source.replace(*SHORTENED[lab])

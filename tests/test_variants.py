@@ -5,14 +5,11 @@ lab's correct rewrites get full marks."""
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-import nbformat
 import pytest
 
 from autograder.grading import unpacked
 from autograder.labs import available_labs, load_lab
-from autograder.variants import (alternatives, buggy_notebook, catalogue, example_files, rewritten_notebook,
-                                 write_submission)
-from conftest import solution_notebook_of
+from autograder.variants import alternatives, catalogue, write_catalogue
 
 # Under pytest-xdist, the tests of one lab run on one worker (tests/conftest.py): their ids
 # start with the lab's name.
@@ -33,18 +30,8 @@ def graded(build, tmp_path_factory):
     def get(lab):
         if lab not in results:
             built = build(lab)
-            solution = solution_notebook_of(built)
-            folder = tmp_path_factory.mktemp(f"variants-{lab}")
-            files = example_files(lab, folder / "files")  # the checkpoints, for a lab that has them
             try:  # every notebook written first: a variant that no longer applies fails once, here
-                paths = {"reference": write_submission(nbformat.read(solution, as_version=4),
-                                                       folder / "reference.ipynb", files)}
-                if alternatives(lab):
-                    paths["rewritten"] = write_submission(rewritten_notebook(solution, alternatives(lab)),
-                                                          folder / "rewritten.ipynb", files)
-                for variant in catalogue(lab):
-                    paths[variant.name] = write_submission(buggy_notebook(solution, variant),
-                                                           folder / f"{variant.name}.ipynb", files)
+                paths = write_catalogue(lab, built.solution_notebook, tmp_path_factory.mktemp(f"variants-{lab}"))
             except ValueError as error:
                 results[lab] = f"the catalogue of {lab} does not apply to its solution: {error}"
             else:

@@ -92,7 +92,7 @@ VARIANTS = [
             "has shape (1, 8), expected (8, 1)"),
     Variant("training_ignores_the_seed", "q10",
             "params = init_params(hidden_size, vocab_size, rng)",
-            "params = init_params(hidden_size, vocab_size, np.random.default_rng())",
+            "params = init_params(hidden_size, vocab_size, np.random.default_rng(0))",
             "np.random.default_rng(seed)), called once"),
     Variant("smoothing_too_fast", "q10",
             "smooth_loss = 0.999 * smooth_loss + 0.001 * loss", "smooth_loss = 0.99 * smooth_loss + 0.01 * loss",

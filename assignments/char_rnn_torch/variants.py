@@ -46,6 +46,8 @@ VARIANTS = [
             "loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))\n"
             "            optimizer.zero_grad()\n            loss.backward(retain_graph=True)",
             "not detached between chunks"),
+    Variant("no_zero_grad", "q4", "            optimizer.zero_grad()\n            loss.backward()\n",
+            "            loss.backward()\n", "optimizer.zero_grad()"),
     Variant("hidden_reset_every_chunk", "q4",
             "logits, hidden = model(inputs, hidden)", "logits, hidden = model(inputs, None)",
             "carry `hidden` from chunk to chunk"),

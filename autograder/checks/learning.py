@@ -37,7 +37,8 @@ def check_anbn_generation(function, generate, params, word_to_idx, idx_to_word,
         shown = " ".join(generated[:15]) + (" ..." if len(generated) > 15 else "")
         raise CheckFailure(f"{function}: the trained model continues a^n b correctly for only "
                            f"{len(values_of_n) - len(misses)} of {len(values_of_n)} values of n "
-                           f"(at least {len(values_of_n) - allowed_misses} needed); for n = {n} it "
+                           f"({'all' if not allowed_misses else f'at least {len(values_of_n) - allowed_misses}'} "
+                           f"needed); for n = {n} it "
                            f"generated '{shown}' instead of {n - 1} b's and EOS.")
 
 

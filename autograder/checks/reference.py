@@ -4,18 +4,54 @@ import importlib
 from contextlib import contextmanager
 from pathlib import Path
 
+# Where the build freezes what the checks need from training (``rnnlab_reference/fixtures``).
+FIXTURES_FOLDER = "fixtures"
+# The reference's training functions, which no check may call while grading.
+TRAINING_PREFIX = "train"
+
 
 def reference_solution(lab):
     """The reference module of ``lab`` while grading, or None in a student's notebook.
 
     Only a missing ``rnnlab_reference`` means a notebook: a module the reference itself
-    fails to import is an error, or the checks would quietly judge with the student's code."""
+    fails to import is an error, or the checks would quietly judge with the student's code.
+    Its training functions (``train...``) raise: a model trained while grading depends on the
+    rounding of the grader's CPU, so a check works on a fixture frozen at build time instead."""
     try:
-        return importlib.import_module(f"rnnlab_reference.{lab}")
+        module = importlib.import_module(f"rnnlab_reference.{lab}")
     except ModuleNotFoundError as error:
         if error.name not in ("rnnlab_reference", f"rnnlab_reference.{lab}"):
             raise
         return None
+    for name, value in list(vars(module).items()):
+        if name.startswith(TRAINING_PREFIX) and callable(value) and not isinstance(value, _RefusedTraining):
+            setattr(module, name, _RefusedTraining(f"{lab}.{name}"))
+    return module
+
+
+class _RefusedTraining:
+    """Stands in for a reference training function while grading."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(f"a check called the reference's {self.name} while grading: what a check needs "
+                           "from training is frozen when the lab is built (assignments/<lab>/fixtures.py); "
+                           "a check may train only the student's own loop")
+
+
+def fixture(name):
+    """The arrays the build froze as ``name`` (a dict: array name -> array), for a hidden test."""
+    import numpy as np
+
+    package = importlib.import_module("rnnlab_reference")
+    path = Path(package.__file__).parent / FIXTURES_FOLDER / f"{name}.npz"
+    if not path.is_file():
+        raise FileNotFoundError(f"the autograder zip has no fixture {name!r}: it was built without the lab's "
+                                "fixtures.py; rebuild it with rnnlab build")
+    with np.load(path, allow_pickle=False) as arrays:
+        return {key: arrays[key] for key in arrays.files}
 
 
 def trusted(lab, env, name):

@@ -7,6 +7,7 @@ itself (in a student's notebook).
 """
 
 import math
+import warnings
 from collections import Counter
 from typing import NamedTuple
 
@@ -73,6 +74,51 @@ class ForwardRecorder:
         logits, returned = output if isinstance(output, tuple) and len(output) == 2 else (output, None)
         self.calls.append({"inputs": inputs, "hidden": hidden, "hidden_had_graph": hidden is not None and has_graph(hidden),
                            "logits": logits, "returned": returned})
+
+
+class LeftoverGradients:
+    """Records, for every backward() through ``model``, the norm of what its parameters'
+    ``.grad`` held when that backward began: 0 where the step before was cleared
+    (``optimizer.zero_grad()``), the gradients of earlier steps where it was not, since
+    backward() adds to ``.grad``.  ``norms`` is the list of them.
+
+    ``with LeftoverGradients(env, model) as leftovers:`` hooks the model for the length of the
+    block (a backward pre-hook, which runs before any of that backward's gradients arrive).
+    """
+
+    def __init__(self, env, model):
+        self.torch, self.model = notebook_torch(env), model
+        self.norms = []
+        self._handle = None
+
+    def __enter__(self):
+        self._handle = self.model.register_full_backward_pre_hook(self._record)
+        # torch notes that the model's inputs (indices) need no gradient; in a notebook the
+        # check runs in the student's process, and says nothing of it.  (While grading the
+        # note goes to the kernel's log, which nobody reads.)
+        self._quiet = warnings.catch_warnings()
+        self._quiet.__enter__()
+        warnings.filterwarnings("ignore", message="Full backward hook is firing")
+        return self
+
+    def __exit__(self, *exc):
+        self._quiet.__exit__(*exc)
+        self._handle.remove()
+
+    def _record(self, module, grad_output):
+        # The total norm of the gradients present; with an infinite limit nothing is scaled.
+        self.norms.append(float(self.torch.nn.utils.clip_grad_norm_(module.parameters(), math.inf)))
+
+
+def check_gradients_cleared(what, leftovers):
+    """Fail if a backward() of ``leftovers`` (a ``LeftoverGradients``) began with the
+    gradients of an earlier step still in ``.grad``."""
+    for step, norm in enumerate(leftovers.norms[1:], 2):
+        if norm > 0:
+            raise CheckFailure(f"{what}: when backward() began at step {step}, the parameters' .grad still held "
+                               f"the gradients of the steps before (norm {norm:.3g}); backward() adds to .grad, so "
+                               "the update used the sum of every step's gradients. Call optimizer.zero_grad() "
+                               "before each loss.backward().")
 
 
 def held_out_loss(model, encoded, streams=10):

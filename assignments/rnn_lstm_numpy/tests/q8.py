@@ -41,15 +41,19 @@ def test_greedy_continuation(env, greedy_generate):
 def test_counts_on_a_trained_model(env, greedy_generate):
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.learning import check_anbn_generation
-    from rnnlab_checks.reference import reference_globals, reference_solution
-    reference = reference_solution("rnn_lstm_numpy")
-    sequences = reference.generate_dataset(num_sequences=256, max_n=11, seed=42)
-    word_to_idx, idx_to_word, _, vocab_size = reference.sequences_to_dicts(sequences)
-    train_set, val_set, _ = reference.create_datasets(sequences)
-    params, _, _ = reference.train_rnn(train_set, val_set, word_to_idx, vocab_size, num_epochs=10, seed=0)
+    from rnnlab_checks.reference import fixture, reference_globals
+    # An RNN that counts, trained by the reference when the lab was built and frozen in the
+    # zip (assignments/rnn_lstm_numpy/fixtures.py): the reference's greedy continuation of
+    # every a^n b (n = 1..11) is b^(n-1) EOS, each word ahead of the next likeliest by at
+    # least 0.1 nats (2.5-4.7 on the reference's seeds), so every n must come out right.
+    trained = fixture("counting_rnn")
+    params = tuple(trained[name] for name in ("U", "V", "W", "b_hidden", "b_out"))
+    idx_to_word = {i: str(word) for i, word in enumerate(trained["words"])}
+    word_to_idx = {word: i for i, word in idx_to_word.items()}
     with reference_globals("rnn_lstm_numpy", env, ["forward_pass", "one_hot_encode",
                                                     "one_hot_encode_sequence"]):
-        check_anbn_generation("greedy_generate", greedy_generate, params, word_to_idx, idx_to_word)
+        check_anbn_generation("greedy_generate", greedy_generate, params, word_to_idx, idx_to_word,
+                              allowed_misses=0)
         endless = greedy_generate(params, ["a"] * 3, word_to_idx, idx_to_word, max_length=2)
     if len(endless) != 2:
         raise CheckFailure(f"greedy_generate(max_length=2) returned {len(endless)} words; stop at "

@@ -84,7 +84,8 @@ def main(argv=None):
     grade_cmd.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
     grade_cmd.add_argument("--time-limit", type=float, default=grading.TIME_LIMIT,
                            help=f"seconds per submission, not counting waits for a busy CPU (default "
-                           f"{grading.TIME_LIMIT}; each cell and question: {grading.QUESTION_TIME_LIMIT})")
+                           f"{grading.TIME_LIMIT}; each cell and question: {grading.QUESTION_TIME_LIMIT}); of CPU "
+                           f"time, {grading.CPU_LIMIT}/{grading.TIME_LIMIT} of it, as at Gradescope's half a CPU")
     grade_cmd.add_argument("--memory-limit", type=int, default=grading.MEMORY_LIMIT // 2**20,
                            help="MB for the student's kernel (default 768, as on Gradescope)")
     grade_cmd.add_argument("--autograder", type=Path, help="the autograder zip to grade with (default: the "
@@ -129,7 +130,8 @@ def run(args):
         print(corpus_path(args.name))
     elif args.command == "grade":
         grade(args.lab, args.submissions, args.out, args.jobs, autograder=args.autograder,
-              time_limit=args.time_limit, memory_limit=args.memory_limit * 2**20)
+              time_limit=args.time_limit, cpu_limit=args.time_limit * grading.CPU_LIMIT / grading.TIME_LIMIT,
+              memory_limit=args.memory_limit * 2**20)
     elif args.command == "verify":
         return verify.main(args.lab, args.profiles, args.threads, args.python, args.reference_only, args.jobs,
                            args.out)

@@ -471,7 +471,10 @@ class LimitedKernel:
         self.client.nb.cells = [cell]
         self.client.timeout = max(1, int(limits.wall))
         self.client.printed, self.client.truncated = 0, False
-        stopwatch = Stopwatch(self._kernel_process(), limits.counted)
+        try:
+            stopwatch = Stopwatch(self._kernel_process(), limits.counted)
+        except psutil.Error:  # killed while the notebook was replayed after a restart
+            return Outcome("died", error="found the kernel dead (it died while the notebook was replayed)")
         self._over_time, self._timed = None, (stopwatch, limits)
         try:
             outcome = self._execute(cell)
@@ -554,12 +557,14 @@ class LimitedKernel:
             return None
         stopwatch, limits = timed
         usage = stopwatch.usage()
+        found = None
         if usage.cpu > limits.cpu:
-            return "cpu", f"used more than {limits.cpu:.0f} s of CPU time"
-        if usage.time > limits.time:
+            found = "cpu", f"used more than {limits.cpu:.0f} s of CPU time"
+        elif usage.time > limits.time:
             waited = f", not counting {usage.waited:.0f} s spent waiting for a busy CPU" if usage.waited >= 1 else ""
-            return "time", f"ran for more than {limits.time:.0f} s{waited}, using {usage.cpu:.1f} s of CPU"
-        return None
+            found = "time", f"ran for more than {limits.time:.0f} s{waited}, using {usage.cpu:.1f} s of CPU"
+        # The code may have finished while its usage was read: then nothing is killed.
+        return found if self._timed is timed else None
 
 
 def _anonymous_size(process):

@@ -10,6 +10,7 @@ submission loses points.
 """
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,7 +49,7 @@ def platforms(profiles=None, threads=(1,), pythons=()):
     found = []
     for python in [sys.executable, *map(str, pythons)]:
         found += [Platform(name, count, python) for name in names for count in threads]
-        if _versions(python)["cuda"]:
+        if names and _versions(python)["cuda"]:
             found.append(Platform(names[0], threads[0], python, "cuda"))
     return found
 
@@ -71,17 +72,19 @@ def describe(platform):
 
 
 def verdicts(out):
-    """``{submission: {question: (score, failed cases)}}`` of the reports in ``out``."""
+    """``{submission: {question: (score, points, failed cases)}}`` of the reports in ``out``."""
     found = {}
     for results in sorted(Path(out).glob("*/results.json")):
         own = json.loads(results.read_text())["rnnlab"]
-        found[own["submission"]] = {q["name"]: (q["score"], tuple(c["name"] for c in q["cases"] if not c["passed"]))
+        found[own["submission"]] = {q["name"]: (q["score"], q["points"],
+                                                tuple(c["name"] for c in q["cases"] if not c["passed"]))
                                     for q in own["questions"]}
     return found
 
 
 def grade_on(platform, lab, autograder, submissions, out, jobs):
     """Grade ``submissions`` on ``platform`` (a process of its own, in its environment)."""
+    shutil.rmtree(out, ignore_errors=True)  # a report left from another run is no verdict of this one
     command = [platform.python, "-m", "autograder.cli", "grade", lab, *map(str, submissions),
                "--autograder", str(autograder), "--out", str(out), "--jobs", str(jobs)]
     completed = subprocess.run(command, capture_output=True, text=True,
@@ -105,7 +108,7 @@ def differences(by_platform):
                     f"{_shown(v)} on {p}" for p, v in seen.items()))
         if submission in CORRECT:
             for platform, found in per_platform.items():
-                lost = [q for q, (_, failed) in found.items() if failed]
+                lost = [q for q, (score, points, _) in found.items() if score < points]
                 if lost:
                     lines.append(f"{submission} loses points on {platform}: {', '.join(lost)}")
     return lines
@@ -114,7 +117,7 @@ def differences(by_platform):
 def _shown(verdict):
     if verdict is None:
         return "not graded"
-    score, failed = verdict
+    score, _, failed = verdict
     return f"{score:g} points" + (f" (failed {', '.join(failed)})" if failed else "")
 
 
@@ -132,23 +135,23 @@ def verify(lab, chosen, reference_only=False, jobs=1, out=None, log=print):
         submissions = write_catalogue(lab, built.solution_notebook, work / "submissions", reference_only)
         log(f"rnnlab verify {lab}: {len(submissions)} submissions on {len(chosen)} platforms")
         by_platform = {}
-        for platform in chosen:
-            started = time.monotonic()
+        for number, platform in enumerate(chosen, 1):
+            started, described = time.monotonic(), describe(platform)
             found = grade_on(platform, lab, built.autograder_zip, submissions.values(),
-                             Path(out or work / "out") / platform.slug, jobs)
-            by_platform[describe(platform)] = found
-            totals = ", ".join(f"{name} {sum(s for s, _ in found.get(name, {}).values()):g}"
-                               for name in CORRECT if name in found)
-            log(f"  {describe(platform)}: {totals} ({time.monotonic() - started:.0f} s)")
+                             Path(out or work / "out") / f"{number:02d}-{platform.slug}", jobs)
+            by_platform[described] = found
+            totals = ", ".join(f"{name} {sum(v[0] for v in found[name].values()):g}/"
+                               f"{sum(v[1] for v in found[name].values()):g}" for name in CORRECT if name in found)
+            log(f"  {described}: {totals} ({time.monotonic() - started:.0f} s)")
         return by_platform, differences(by_platform)
 
 
 def main(lab, profiles, threads, pythons, reference_only, jobs, out):
     """``rnnlab verify``: 0 when every verdict is the same everywhere and correct code keeps
     full marks, else 1."""
-    unknown = [p for p in profiles or [] if not PROFILES[p].available()]
-    if unknown:
-        print(f"rnnlab verify: this CPU cannot run the {', '.join(unknown)} profile", file=sys.stderr)
+    unavailable = [p for p in profiles or [] if not PROFILES[p].available()]
+    if unavailable:
+        print(f"rnnlab verify: this CPU cannot run the {', '.join(unavailable)} profile", file=sys.stderr)
         return 1
     chosen = platforms(profiles, threads, pythons)
     if not chosen:

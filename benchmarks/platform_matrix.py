@@ -123,7 +123,9 @@ def _run_worker(config, tasks, script, only):
     if completed.returncode != 0 or len(runs) != len(tasks):
         raise RuntimeError(f"worker {config} failed:\n{completed.stderr[-3000:]}")
     for run in runs:
-        run["platform"] = f"{profile}/{threads}t/numpy {run.pop('numpy')}"
+        torch_version = run.pop("torch", None)  # None where the lab's checks never import torch
+        run["platform"] = f"{profile}/{threads}t/numpy {run.pop('numpy')}" + (f"/torch {torch_version}"
+                                                                              if torch_version else "")
     print(f"  {profile}, {threads} thread(s), {Path(python).parent.parent.name}: done", flush=True)
     return runs
 
@@ -148,7 +150,8 @@ def _work(calibrations):
         except Exception as exc:  # a bug may break training outright; its test fails too
             figures, error = {}, f"{type(exc).__name__}: {str(exc)[:80]}"
         print(json.dumps({"test": test, "row": row, "seed": seed, "figures": figures, "error": error,
-                          "numpy": numpy.__version__}), flush=True)
+                          "numpy": numpy.__version__,
+                          "torch": getattr(sys.modules.get("torch"), "__version__", None)}), flush=True)
     return 0
 
 

@@ -46,6 +46,7 @@ def test_a_folder_with_one_notebook_is_one_submission_with_its_files(tmp_path):
         ("alice", alice), ("bob", tmp_path / "class" / "bob.ipynb")]
 
 
+@pytest.mark.slow
 def test_folder_graded_in_parallel_with_every_report(graded_folder):
     out, results = graded_folder
     assert [(r.submission, r.score, r.status) for r in results] == [
@@ -63,6 +64,7 @@ def test_folder_graded_in_parallel_with_every_report(graded_folder):
     assert "q5: CheckFailure: backward_pass: gradients go wrong" in summary
 
 
+@pytest.mark.slow
 def test_resume_skips_what_is_already_graded(built, graded_folder, submissions_folder, monkeypatch):
     out, first = graded_folder
 
@@ -74,6 +76,7 @@ def test_resume_skips_what_is_already_graded(built, graded_folder, submissions_f
     assert [(r.submission, r.score) for r in again] == [(r.submission, r.score) for r in first]
 
 
+@pytest.mark.slow
 def test_changed_submission_is_graded_again(built, solution_notebook, tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
@@ -84,6 +87,7 @@ def test_changed_submission_is_graded_again(built, solution_notebook, tmp_path):
     assert (first[0].score, second[0].score) == (0, 28)
 
 
+@pytest.mark.slow
 def test_gradescope_export(built, solution_notebook, tmp_path):
     export = tmp_path / "assignment_123_export.zip"
     metadata = (":submission_1:\n  :submitters:\n  - :name: Ada Lovelace\n    :sid: '1815'\n"
@@ -101,6 +105,7 @@ def test_gradescope_export(built, solution_notebook, tmp_path):
     assert rows[0]["email"] == "ada@example.org" and rows[0]["total"] == "28"
 
 
+@pytest.mark.slow
 def test_pages_render_in_a_real_browser(graded_folder, tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:

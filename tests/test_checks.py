@@ -235,6 +235,7 @@ def test_oversized_checkpoint_is_refused_unread(tmp_path):
         load_weights(tmp_path / "absent.pt")
 
 
+@pytest.mark.slow
 def test_a_checkpoint_is_read_through_the_numbering_it_was_trained_with(tmp_path, monkeypatch, corpus_folder):
     """A model trained with the notebook's own (unsorted) vocabulary is measured in it; one
     trained with the lab's sorted vocabulary in that one, whatever the notebook says."""

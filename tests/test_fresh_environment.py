@@ -10,12 +10,15 @@ import zipfile
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each test installs rnnlab into a new virtual environment
+
 PACKAGES = ["otter-grader[grading]==7.0.0", "numpy", "torch==2.13.0", "matplotlib"]
 
 STUDENT_SCRIPT = """
 import json, sys
 import nbformat
 from nbclient import NotebookClient
+
 notebook = nbformat.read(sys.argv[1], as_version=4)
 notebook.cells.append(nbformat.v4.new_code_cell(
     "import json\\nprint('REPORT' + json.dumps({q: bool(grader.check(q).passed_all) for q in ['q1', 'q5', 'q10']}))"))

@@ -162,12 +162,16 @@ def test_the_reference_keeps_full_marks_under_every_cpu_profile(lab, corpus_fold
 
 def test_verify_names_each_verdict_that_differs_and_correct_code_that_loses_points():
     from autograder.verify import differences
-    same = {"q1": (2.0, ()), "q8": (2.0, ())}
+    same = {"q1": (2.0, 2.0, ()), "q8": (2.0, 2.0, ())}
     by_platform = {
-        "SkylakeX": {"reference": {"q1": (2.0, ()), "q8": (1.0, ("test_counts",))}, "buggy": same},
+        "SkylakeX": {"reference": {"q1": (2.0, 2.0, ()), "q8": (1.0, 2.0, ("test_counts",))}, "buggy": same},
         "Haswell": {"reference": same, "buggy": same},
     }
     assert differences(by_platform) == [
         "reference q8: 1 points (failed test_counts) on SkylakeX; 2 points on Haswell",
         "reference loses points on SkylakeX: q8"]
     assert differences({"SkylakeX": {"buggy": same}, "Haswell": {"buggy": same}}) == []
+    # out of time everywhere: no case failed, the same verdict on each platform, still a loss
+    timed_out = {"reference": {"q1": (2.0, 2.0, ()), "q8": (0.0, 2.0, ())}}
+    assert differences({"SkylakeX": timed_out, "Haswell": timed_out}) == [
+        "reference loses points on SkylakeX: q8", "reference loses points on Haswell: q8"]

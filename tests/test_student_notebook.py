@@ -10,8 +10,11 @@ from nbclient import NotebookClient
 from autograder.labs import available_labs, load_lab
 from autograder.variants import example_files
 
+pytestmark = pytest.mark.slow  # each test runs a notebook in a kernel
+
 CHECK_ALL = """
 import json
+
 report = {{}}
 for question in {questions!r}:
     result = grader.check(question)

@@ -11,11 +11,14 @@ from autograder.kernel import sandbox
 from autograder.labs import ROOT
 from autograder.variants import buggy_notebook, catalogue
 
+pytestmark = pytest.mark.slow  # every test grades a submission
+
 BUGGY = "bptt_without_dh_next"  # loses q5 (4 points) and nothing else: 24/28
 
 PATCHES = """\
 import builtins, sys
 import numpy as np, numpy.testing, otter
+
 np.allclose = np.isclose = np.array_equal = lambda *args, **kwargs: True
 np.testing.assert_allclose = lambda *args, **kwargs: None
 otter.Notebook.check = lambda *args, **kwargs: None

@@ -51,6 +51,7 @@ def test_catalogue_is_large_enough(lab):
     assert len({v.name for v in variants}) == len(variants)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lab,variant", CASES, ids=[f"{lab}-{v.name}" for lab, v in CASES])
 def test_variant_loses_points_on_its_question_only(graded, lab, variant):
     result = graded(lab)[variant.name]
@@ -60,12 +61,14 @@ def test_variant_loses_points_on_its_question_only(graded, lab, variant):
     assert variant.message in question.output, question.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lab,kind", CORRECT, ids=[f"{lab}-{kind}" for lab, kind in CORRECT])
 def test_correct_code_gets_full_marks(graded, lab, kind):
     result = graded(lab)[kind]
     assert (result.status, result.score) == ("ok", result.possible), [q.output for q in result.questions]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lab", available_labs())
 def test_every_test_case_fails_for_some_variant(graded, lab):
     buggy = {v.name for v in catalogue(lab)}

@@ -7,7 +7,6 @@ itself (in a student's notebook).
 """
 
 import math
-import warnings
 from collections import Counter
 from typing import NamedTuple
 
@@ -82,8 +81,10 @@ class LeftoverGradients:
     (``optimizer.zero_grad()``), the gradients of earlier steps where it was not, since
     backward() adds to ``.grad``.  ``norms`` is the list of them.
 
-    ``with LeftoverGradients(env, model) as leftovers:`` hooks the model for the length of the
-    block (a backward pre-hook, which runs before any of that backward's gradients arrive).
+    ``with LeftoverGradients(env, model) as leftovers:`` hooks the model's parameters for the
+    length of the block.  The hook runs when the first of them receives its gradient, before
+    it is added to ``.grad``; the model's outputs are left alone, so that a loop that changes
+    them in place (``hidden.detach_()``) runs as it would unhooked.
     """
 
     def __init__(self, env, model):
@@ -92,22 +93,16 @@ class LeftoverGradients:
         self._handle = None
 
     def __enter__(self):
-        self._handle = self.model.register_full_backward_pre_hook(self._record)
-        # torch notes that the model's inputs (indices) need no gradient; in a notebook the
-        # check runs in the student's process, and says nothing of it.  (While grading the
-        # note goes to the kernel's log, which nobody reads.)
-        self._quiet = warnings.catch_warnings()
-        self._quiet.__enter__()
-        warnings.filterwarnings("ignore", message="Full backward hook is firing")
+        self._handle = self.torch.autograd.graph.register_multi_grad_hook(self.model.parameters(), self._record,
+                                                                         mode="any")
         return self
 
     def __exit__(self, *exc):
-        self._quiet.__exit__(*exc)
         self._handle.remove()
 
-    def _record(self, module, grad_output):
+    def _record(self, gradient):
         # The total norm of the gradients present; with an infinite limit nothing is scaled.
-        self.norms.append(float(self.torch.nn.utils.clip_grad_norm_(module.parameters(), math.inf)))
+        self.norms.append(float(self.torch.nn.utils.clip_grad_norm_(self.model.parameters(), math.inf)))
 
 
 def check_gradients_cleared(what, leftovers):
@@ -115,7 +110,7 @@ def check_gradients_cleared(what, leftovers):
     gradients of an earlier step still in ``.grad``."""
     for step, norm in enumerate(leftovers.norms[1:], 2):
         if norm > 0:
-            raise CheckFailure(f"{what}: when backward() began at step {step}, the parameters' .grad still held "
+            raise CheckFailure(f"{what}: when backward() call {step} began, the parameters' .grad still held "
                                f"the gradients of the steps before (norm {norm:.3g}); backward() adds to .grad, so "
                                "the update used the sum of every step's gradients. Call optimizer.zero_grad() "
                                "before each loss.backward().")

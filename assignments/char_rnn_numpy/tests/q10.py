@@ -36,7 +36,6 @@ def test_training_runs_and_the_smooth_loss_falls(env, train):
 
 @hidden(points=1)
 def test_each_iteration_reads_the_next_chunk_and_carries_its_state(env, train):
-    import numpy as np
     from rnnlab_checks.reference import reference_solution, swapped_globals
     from rnnlab_checks.training import LoopSpy
     # 177 characters: no chunk ends exactly at the last one, so that wrapping when the next

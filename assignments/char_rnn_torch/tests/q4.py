@@ -85,7 +85,6 @@ def test_each_pass_starts_at_a_random_offset(env, CharRNN, train):
 
 @hidden(points=1)
 def test_training_learns_on_sherlock(env, CharRNN, train):
-    import torch
     from rnnlab_checks.devices import pick_device
     from rnnlab_checks.learning import check_loss_below
     from rnnlab_checks.reference import grading_text, reference_globals, reference_solution

@@ -39,7 +39,7 @@ def test_clip_gradient_norm(clip_gradient_norm):
 def test_update_parameters(update_parameters):
     import numpy as np
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.arrays import arguments_after, check_callable, check_close, is_sequence
+    from rnnlab_checks.arrays import check_callable, check_close, is_sequence
     check_callable("update_parameters", update_parameters)
     rng = np.random.default_rng(8)
     params = (rng.normal(size=(3, 4)), rng.normal(size=(3, 1)))

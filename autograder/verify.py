@@ -72,11 +72,11 @@ def describe(platform):
 
 
 def verdicts(out):
-    """``{submission: {question: (score, points, failed cases)}}`` of the reports in ``out``."""
+    """``{submission: {question: (score, points possible, failed cases)}}`` of the reports in ``out``."""
     found = {}
     for results in sorted(Path(out).glob("*/results.json")):
         own = json.loads(results.read_text())["rnnlab"]
-        found[own["submission"]] = {q["name"]: (q["score"], q["points"],
+        found[own["submission"]] = {q["name"]: (q["score"], q["possible"],
                                                 tuple(c["name"] for c in q["cases"] if not c["passed"]))
                                     for q in own["questions"]}
     return found

@@ -22,14 +22,12 @@ import nbformat
 import yaml
 
 from .checks.corpora import CORPORA, corpus_path
+from .checks.reference import FIXTURES_FOLDER
 from .grading import IGNORED_CELL_TAG, WRITTEN_QUESTIONS
 from .labs import ASSIGNMENTS, ROOT, SOLUTIONS, Lab, load_lab
 
 CHECKS_PACKAGE = "rnnlab_checks"
 REFERENCE_PACKAGE = "rnnlab_reference"
-# Inside the reference package: what the checks need from training, frozen at build time
-# (named as ``rnnlab_checks.reference.FIXTURES_FOLDER``; the checks import nothing of ours).
-FIXTURES_FOLDER = "fixtures"
 DIST = ROOT / "dist"
 STUDENT_TEMPLATE = ROOT / "student_template"
 # What the zip's setup installs on Gradescope next to otter itself.

@@ -327,11 +327,12 @@ class Stopwatch:
         self._cpu_start, self._waited_start = self._cpu(), self._waited()
         self._cpu_peak = self._cpu_start
 
-    def _cpu(self):
-        try:
-            tree = [self.root] + self.root.children(recursive=True)
-        except psutil.Error:
-            tree = []
+    def _cpu(self, tree=None):
+        if tree is None:
+            try:
+                tree = [self.root] + self.root.children(recursive=True)
+            except psutil.Error:
+                tree = []
         total = 0.0
         for process in tree + self.counted:
             try:
@@ -349,9 +350,10 @@ class Stopwatch:
                 pass
         return sum(self._delays.values()) / 1e9
 
-    def usage(self):
-        """The ``Usage`` so far (the CPU time never goes down, though an orphan's is lost)."""
-        self._cpu_peak = max(self._cpu_peak, self._cpu())
+    def usage(self, tree=None):
+        """The ``Usage`` so far (the CPU time never goes down, though an orphan's is lost).
+        ``tree``: ``root`` and its descendants, where the caller has just listed them."""
+        self._cpu_peak = max(self._cpu_peak, self._cpu(tree))
         wall = time.monotonic() - self.started
         return Usage(self._cpu_peak - self._cpu_start, wall, min(max(self._waited() - self._waited_start, 0.0), wall))
 
@@ -537,7 +539,7 @@ class LimitedKernel:
             ticks += 1
             used = sum(_anonymous_size(p) for p in tree) + shared
             self.peak_memory = max(self.peak_memory, used)
-            over_time = self._time_limit_reached()
+            over_time = self._time_limit_reached(tree)
             if used > self.memory_limit or over_time:
                 if over_time:
                     self._over_time = over_time
@@ -550,13 +552,14 @@ class LimitedKernel:
                         pass
                 return
 
-    def _time_limit_reached(self):
-        """``(limit, message)`` when the code running now has used up its CPU or its time."""
+    def _time_limit_reached(self, tree):
+        """``(limit, message)`` when the code running now has used up its CPU or its time
+        (``tree``: the kernel's processes, as the watchdog just listed them)."""
         timed = self._timed
         if timed is None:
             return None
         stopwatch, limits = timed
-        usage = stopwatch.usage()
+        usage = stopwatch.usage(tree)
         found = None
         if usage.cpu > limits.cpu:
             found = "cpu", f"used more than {limits.cpu:.0f} s of CPU time"

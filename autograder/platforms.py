@@ -11,7 +11,7 @@ every library at once; ``environment`` is what a process needs to run under it.
 import os
 from dataclasses import dataclass
 
-from .kernel import THREADS_VARIABLE
+from .kernel import THREAD_VARIABLES, THREADS_VARIABLE
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,7 @@ def environment(profile, threads=1, device=None, base=None):
     env = dict(os.environ if base is None else base)
     env.update(PROFILES[profile].variables if isinstance(profile, str) else profile.variables)
     env[THREADS_VARIABLE] = str(threads)
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[name] = str(threads)
+    env.update({name: str(threads) for name in THREAD_VARIABLES})  # the grader's own threads
     if device:
         env["RNNLAB_DEVICE"] = device
     return env

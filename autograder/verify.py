@@ -9,6 +9,7 @@ prints every verdict that differs between platforms, and any platform where a co
 submission loses points.
 """
 
+import functools
 import json
 import shutil
 import subprocess
@@ -54,6 +55,7 @@ def platforms(profiles=None, threads=(1,), pythons=()):
     return found
 
 
+@functools.lru_cache(maxsize=None)  # a subprocess that imports torch: once per environment
 def _versions(python):
     """numpy's and torch's versions in ``python``, and whether torch sees a GPU."""
     probe = "import json, numpy, torch; print(json.dumps({'numpy': numpy.__version__, " \

@@ -33,6 +33,7 @@ def solution_lines(source):
     return lines
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lab", LABS)
 def test_no_solution_line_reaches_the_student(build, lab):
     built = build(lab)
@@ -53,6 +54,7 @@ def test_no_solution_line_reaches_the_student(build, lab):
     assert [n for n in names if n.endswith(".txt")] == [f"data/{CORPORA[c].filename}" for c in load_lab(lab).corpora]
 
 
+@pytest.mark.slow
 def test_public_tests_only_for_students(built):
     public = (built.student_notebook.parent / "tests" / "q5.py").read_text()
     assert "hidden=False" in public and "hidden=True" not in public
@@ -68,6 +70,7 @@ def test_public_tests_only_for_students(built):
         "run_autograder").decode()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lab", LABS)
 def test_stubs_keep_signatures(build, lab):
     source = "\n".join(c.source for c in nbformat.read(build(lab).student_notebook, as_version=4).cells)
@@ -76,6 +79,7 @@ def test_stubs_keep_signatures(build, lab):
     assert "    ..." in source
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lab", LABS)
 def test_build_is_deterministic(build, lab, tmp_path):
     built = build(lab)
@@ -90,6 +94,7 @@ def cell_contents(path):
     return [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in notebook.cells]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lab", LABS)
 def test_student_template_is_up_to_date(build, lab):
     built = build(lab)
@@ -112,6 +117,7 @@ def test_lab_question_list(name, points, manual):
             assert any(t.hidden for t in question.tests) and any(not t.hidden for t in question.tests)
 
 
+@pytest.mark.slow
 def test_corpora_travel_with_the_zips_not_the_template(build, corpus_folder, tmp_path):
     """The checks read the corpus offline from the autograder zip (not from the submission's
     folder); students get the same copy in data/ beside the notebook; git gets none."""
@@ -130,6 +136,7 @@ def test_corpora_travel_with_the_zips_not_the_template(build, corpus_folder, tmp
     assert any("load_corpus" in s for s in skipped) and any("train(text" in s for s in skipped)
 
 
+@pytest.mark.slow
 def test_export_cell_zips_the_checkpoints_and_the_written_question_is_manual(build):
     built = build("char_rnn_torch")
     notebook = nbformat.read(built.student_notebook, as_version=4)

@@ -427,7 +427,6 @@ def test_corrupt_zip_and_a_file_named_tests(built, solution_notebook, tmp_path):
 def test_checkpoints_missing_cost_only_their_questions_and_the_written_answer_is_carried(build, tmp_path):
     """char_rnn_torch's notebook handed in without its checkpoints: q7 and q8 say what to
     save, every other question is graded, and the written answer reaches the reports."""
-    
     built = build("char_rnn_torch")
     result = grade_submission(built.autograder_zip, built.solution_notebook)
     lost = {q.name: q.output for q in result.questions if q.score < q.possible}

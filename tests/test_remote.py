@@ -251,6 +251,7 @@ def test_a_message_of_too_many_objects_is_refused():
         Connection(trusted_end, trusted=True).request("call", 0, [], {})
 
 
+@pytest.mark.slow  # its kernel connects after a second, by design
 def test_the_checker_lets_in_only_its_own_kernel(tmp_path):
     """Another process (another submission's kernel, which can read the socket's path in
     /proc) is turned away; the kernel's own connection is the one the checks use."""
@@ -290,6 +291,7 @@ def test_a_tensor_that_carries_a_graph_arrives_marked_as_such(env):
     assert attached.grad_fn is None and not attached.requires_grad  # data only: no autograd crosses
 
 
+@pytest.mark.slow  # trains three steps in a worker that loads torch
 def test_gradients_left_from_the_step_before_are_seen_through_a_handle(env):
     """The student's model and loop stay in the kernel; a hook on its parameters, run there,
     asks the kernel's torch for the norm of what .grad held when each backward() began, and

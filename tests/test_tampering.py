@@ -43,8 +43,7 @@ def buggy(built, tmp_path_factory):
     variant = next(v for v in catalogue("rnn_lstm_numpy") if v.name == BUGGY)
     path = tmp_path_factory.mktemp("buggy") / "buggy.ipynb"
     import nbformat
-    nbformat.write(buggy_notebook(built.solution_notebook,
-                                  variant), path)
+    nbformat.write(buggy_notebook(built.solution_notebook, variant), path)
     return path
 
 

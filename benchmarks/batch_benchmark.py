@@ -19,9 +19,9 @@ from pathlib import Path
 import nbformat
 import psutil
 
-from autograder.batch import collect, grade_all
-from autograder.build import build_lab
-from autograder.variants import buggy_notebook, catalogue
+from rnnlab.batch.batch import collect, grade_all
+from rnnlab.authoring.build import build_lab
+from rnnlab.authoring.variants import buggy_notebook, catalogue
 
 LAB = "rnn_lstm_numpy"
 

@@ -19,9 +19,9 @@ import time
 import zipfile
 from pathlib import Path
 
-from autograder.build import build_lab
-from autograder.cli import write_examples
-from autograder.gradescope import KERNEL_AND_CHECKER_MEMORY
+from rnnlab.authoring.build import build_lab
+from rnnlab.cli import write_examples
+from rnnlab_engine.gradescope import KERNEL_AND_CHECKER_MEMORY
 
 MEMORY = 768 * 2**20
 CPU_PERIOD, CPU_QUOTA = 100_000, 50_000  # half a CPU

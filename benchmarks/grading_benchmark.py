@@ -18,9 +18,9 @@ from pathlib import Path
 
 from batch_benchmark import PeakMemory
 
-from autograder.build import build_lab
-from autograder.cli import write_examples
-from autograder.grading import grade_submission
+from rnnlab.authoring.build import build_lab
+from rnnlab.cli import write_examples
+from rnnlab_engine.grading import grade_submission
 
 
 def main(lab="rnn_lstm_numpy"):

@@ -16,10 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.batch import Submission, grade_all
-from autograder.build import build_lab
-from autograder.cli import write_examples
-from autograder.labs import available_labs
+from rnnlab.batch.batch import Submission, grade_all
+from rnnlab.authoring.build import build_lab
+from rnnlab.cli import write_examples
+from rnnlab.authoring.labs import available_labs
 
 
 def main(busy=32, *labs):

@@ -1,30 +1,25 @@
-"""Shared fixtures: one real build of each lab per test session, into a temporary dist/."""
+"""Shared fixtures: one real build of each lab per test session, into a temporary dist/, and
+that build cut to its first questions for the engine's own tests; ``once``, which shares a
+costly result between the test workers."""
 
-import pytest
+import fcntl
+import os
+import pickle
+import zipfile
 
-from autograder import cli
-from autograder.build import build_lab
-from autograder.checks.corpora import data_folders
+from rnnlab_engine.kernel import THREAD_VARIABLES
 
+# Two test workers share two cores: each one's numerical libraries run on one thread, as
+# grading runs them (set before anything loads numpy or torch).
+for _variable in THREAD_VARIABLES:
+    os.environ.setdefault(_variable, "1")
 
-@pytest.hookimpl(optionalhook=True)  # a run with -p no:xdist has no such hook
-def pytest_xdist_make_scheduler(config, log):
-    """pytest-xdist's workers share out the tests one by one, except where tests share a
-    costly module fixture: a lab's catalogue in test_variants.py (which grades it once),
-    test_batch.py and test_fresh_environment.py each run on one worker.  The largest groups
-    go out first."""
-    from xdist.scheduler import LoadScopeScheduling
+import nbformat  # noqa: E402
+import pytest  # noqa: E402
 
-    class SharedFixtures(LoadScopeScheduling):
-        def _split_scope(self, nodeid):
-            module, _, name = nodeid.partition("::")
-            if module.endswith("test_variants.py") and "[" in name:
-                return "variants of " + name.split("[", 1)[1].split("-", 1)[0].rstrip("]")
-            if module.endswith(("test_batch.py", "test_fresh_environment.py")):
-                return module
-            return nodeid
-
-    return SharedFixtures(config, log)
+from rnnlab import cli  # noqa: E402
+from rnnlab.authoring.build import build_lab  # noqa: E402
+from rnnlab_checks.corpora import data_folders  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -37,17 +32,39 @@ def private_dist(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def build(tmp_path_factory):
-    """``build(lab)``: ``build_lab(lab)`` into a temporary dist, once per session (the
-    committed template untouched)."""
-    results = {}
+def shared_folder(tmp_path_factory):
+    """A folder of this test session that every pytest-xdist worker sees."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
-    def get(lab):
-        if lab not in results:
-            results[lab] = build_lab(lab, dist=tmp_path_factory.mktemp(f"dist-{lab}"), refresh_template=False)
-        return results[lab]
+
+@pytest.fixture(scope="session")
+def once(shared_folder):
+    """``once(key, make)``: ``make()``'s result, made by one test worker of the session for
+    all of them (the others wait for it, then read it); it must pickle."""
+    folder = shared_folder / "once"
+    folder.mkdir(exist_ok=True)
+    kept = {}
+
+    def get(key, make):
+        if key not in kept:
+            path = folder / f"{key}.pickle"
+            with open(folder / f"{key}.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if not path.exists():
+                    path.write_bytes(pickle.dumps(make()))
+                kept[key] = pickle.loads(path.read_bytes())
+        return kept[key]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def build(once, shared_folder):
+    """``build(lab)``: ``build_lab(lab)`` into a temporary dist, once per session for every
+    worker (the committed template untouched)."""
+    return lambda lab: once(f"build-{lab}", lambda: build_lab(lab, dist=shared_folder / f"dist-{lab}",
+                                                               refresh_template=False))
 
 
 @pytest.fixture(scope="session")
@@ -69,3 +86,34 @@ def corpus_folder():
     folder = next((f for f in data_folders() if (f / "sherlock.txt").is_file()), None)
     assert folder is not None, "the corpora are missing: set RNNLAB_DATA to the folder holding sherlock.txt"
     return folder
+
+
+# The engine's own tests (limits, crashes, isolation) grade rnn_lstm_numpy cut to its first
+# questions: the zip without the tests of the later ones, and the solution notebook without
+# their cells (the training runs).  The same zip format, engine, kernel, checker and checks
+# as a whole grading, in a third of the time; whole gradings of every lab are tested apart.
+ENGINE_QUESTIONS = ("q1", "q2", "q3", "q4", "q5", "q6")
+FIRST_CUT_CELL = "def train_rnn("
+
+
+@pytest.fixture(scope="session")
+def first_questions_zip(built, tmp_path_factory):
+    """``rnn_lstm_numpy``'s autograder zip with the tests of ``ENGINE_QUESTIONS`` only."""
+    path = tmp_path_factory.mktemp("first-questions") / "rnn_lstm_numpy-autograder.zip"
+    kept = {f"tests/{q}.py" for q in ENGINE_QUESTIONS}
+    with zipfile.ZipFile(built.autograder_zip) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            if not item.filename.startswith("tests/") or item.filename in kept:
+                out.writestr(item, source.read(item))
+    return path
+
+
+@pytest.fixture(scope="session")
+def first_questions_notebook(solution_notebook, tmp_path_factory):
+    """The solution notebook up to the cell of the first question cut (its training loop)."""
+    notebook = nbformat.read(solution_notebook, as_version=4)
+    cut = next(i for i, cell in enumerate(notebook.cells) if FIRST_CUT_CELL in cell.source)
+    notebook.cells = notebook.cells[:cut]
+    path = tmp_path_factory.mktemp("first-questions-notebook") / "rnn_lstm_numpy.ipynb"
+    nbformat.write(notebook, path)
+    return path

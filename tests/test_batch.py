@@ -8,28 +8,32 @@ import zipfile
 
 import nbformat
 import pytest
+from test_grading import FULL
 
-from autograder import batch
-from autograder.cli import grade
-from autograder.variants import buggy_notebook, catalogue
+from rnnlab.batch import batch
+from rnnlab.cli import grade
+from rnnlab.authoring.variants import buggy_notebook, catalogue
 
-
-@pytest.fixture(scope="module")
-def submissions_folder(solution_notebook, tmp_path_factory):
+@pytest.fixture
+def submissions_folder(solution_notebook, once, shared_folder):
     """A correct, a buggy and a broken submission in one folder."""
-    folder = tmp_path_factory.mktemp("submissions")
-    shutil.copy(solution_notebook, folder / "alice.ipynb")
-    nbformat.write(buggy_notebook(solution_notebook, catalogue("rnn_lstm_numpy")[0]), folder / "bob.ipynb")
-    (folder / "carol.ipynb").write_text("not a notebook")
-    (folder / "notes.txt").write_text("not a submission")
-    return folder
+    def make():
+        folder = shared_folder / "submissions"
+        folder.mkdir()
+        shutil.copy(solution_notebook, folder / "alice.ipynb")
+        nbformat.write(buggy_notebook(solution_notebook, catalogue("rnn_lstm_numpy")[0]), folder / "bob.ipynb")
+        (folder / "carol.ipynb").write_text("not a notebook")
+        (folder / "notes.txt").write_text("not a submission")
+        return folder
+    return once("submissions-folder", make)
 
 
-@pytest.fixture(scope="module")
-def graded_folder(built, submissions_folder, tmp_path_factory):
-    out = tmp_path_factory.mktemp("reports")
-    results = grade("rnn_lstm_numpy", [submissions_folder], out, jobs=2)
-    return out, results
+@pytest.fixture
+def graded_folder(built, submissions_folder, once, shared_folder):
+    """The folder graded two at a time, once in the session."""
+    return once("graded-folder", lambda: (shared_folder / "reports",
+                                          grade("rnn_lstm_numpy", [submissions_folder], shared_folder / "reports",
+                                                jobs=2)))
 
 
 def test_a_folder_with_one_notebook_is_one_submission_with_its_files(tmp_path):
@@ -77,18 +81,18 @@ def test_resume_skips_what_is_already_graded(built, graded_folder, submissions_f
 
 
 @pytest.mark.slow
-def test_changed_submission_is_graded_again(built, solution_notebook, tmp_path):
+def test_changed_submission_is_graded_again(first_questions_zip, first_questions_notebook, tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "dave.ipynb").write_text("{}")
-    first = grade("rnn_lstm_numpy", [folder], tmp_path / "out")
-    shutil.copy(solution_notebook, folder / "dave.ipynb")
-    second = grade("rnn_lstm_numpy", [folder], tmp_path / "out")
-    assert (first[0].score, second[0].score) == (0, 28)
+    first = grade("rnn_lstm_numpy", [folder], tmp_path / "out", autograder=first_questions_zip)
+    shutil.copy(first_questions_notebook, folder / "dave.ipynb")
+    second = grade("rnn_lstm_numpy", [folder], tmp_path / "out", autograder=first_questions_zip)
+    assert (first[0].score, second[0].score) == (0, FULL)
 
 
 @pytest.mark.slow
-def test_gradescope_export(built, solution_notebook, tmp_path):
+def test_gradescope_export(first_questions_zip, first_questions_notebook, tmp_path):
     export = tmp_path / "assignment_123_export.zip"
     metadata = (":submission_1:\n  :submitters:\n  - :name: Ada Lovelace\n    :sid: '1815'\n"
                 "    :email: ada@example.org\nsubmission_2:\n  :submitters:\n  - :name: Alan Turing\n"
@@ -96,13 +100,13 @@ def test_gradescope_export(built, solution_notebook, tmp_path):
     metadata = metadata.replace(":submission_1:", "submission_1:")
     with zipfile.ZipFile(export, "w") as archive:
         archive.writestr("assignment_123_export/submission_metadata.yml", metadata)
-        archive.write(solution_notebook, "assignment_123_export/submission_1/rnn_lstm_numpy.ipynb")
+        archive.write(first_questions_notebook, "assignment_123_export/submission_1/rnn_lstm_numpy.ipynb")
         archive.writestr("assignment_123_export/submission_2/rnn_lstm_numpy.ipynb", "{broken")
-    results = grade("rnn_lstm_numpy", [export], tmp_path / "out")
+    results = grade("rnn_lstm_numpy", [export], tmp_path / "out", autograder=first_questions_zip)
     assert [(r.submission, r.student["name"], r.student["sid"], r.score) for r in results] == [
-        ("submission_1", "Ada Lovelace", "1815", 28), ("submission_2", "Alan Turing", "1912", 0)]
+        ("submission_1", "Ada Lovelace", "1815", FULL), ("submission_2", "Alan Turing", "1912", 0)]
     rows = list(csv.DictReader((tmp_path / "out" / "gradebook.csv").open()))
-    assert rows[0]["email"] == "ada@example.org" and rows[0]["total"] == "28"
+    assert rows[0]["email"] == "ada@example.org" and rows[0]["total"] == str(FULL)
 
 
 @pytest.mark.slow

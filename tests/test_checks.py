@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from autograder.checks import CheckFailure
-from autograder.checks.arrays import check_close, check_shape
-from autograder.checks.gradients import (RELATIVE_TOLERANCE, TINY, check_bptt, check_gradients,
-                                         find_gradient_mismatch, relative_error)
-from autograder.labs import ROOT
+from rnnlab_checks import CheckFailure
+from rnnlab_checks.arrays import check_close, check_shape
+from rnnlab_checks.gradients import (RELATIVE_TOLERANCE, TINY, check_bptt, check_gradients,
+                                     find_gradient_mismatch, relative_error)
+from rnnlab.authoring.labs import ROOT, lab_module
 
 
 def quadratic_loss(params):
@@ -115,7 +115,7 @@ class _RunsCodeWhenUnpickled:
 def test_checkpoints_load_weights_and_refuse_code(tmp_path):
     import torch
 
-    from autograder.checks.checkpoints import load_weights
+    from rnnlab_checks.checkpoints import load_weights
     model = torch.nn.Linear(3, 2)
     torch.save(model.state_dict(), tmp_path / "good.pt")
     assert set(load_weights(tmp_path / "good.pt")) == {"weight", "bias"}
@@ -132,7 +132,7 @@ def test_checkpoints_load_weights_and_refuse_code(tmp_path):
 
 
 def test_chi_square_p_values_match_the_tables():
-    from autograder.checks.sampling import chi_square_p_value
+    from rnnlab_checks.sampling import chi_square_p_value
     # Critical values from the chi-square table: (statistic, degrees of freedom, p).
     for statistic, dof, p in [(3.841, 1, 0.05), (11.070, 5, 0.05), (20.515, 5, 0.001), (124.342, 100, 0.05)]:
         assert chi_square_p_value(statistic, dof) == pytest.approx(p, rel=2e-3)
@@ -140,7 +140,7 @@ def test_chi_square_p_values_match_the_tables():
 
 
 def test_draws_from_the_distribution_pass_and_argmax_draws_fail():
-    from autograder.checks.sampling import check_draws_follow
+    from rnnlab_checks.sampling import check_draws_follow
     probabilities = np.array([0.5, 0.3, 0.2])
     draws = np.random.default_rng(0).choice(3, size=2000, p=probabilities)
     assert check_draws_follow("sample", draws, probabilities, 0.001, "at T = 1") > 0.001
@@ -149,7 +149,7 @@ def test_draws_from_the_distribution_pass_and_argmax_draws_fail():
 
 
 def test_text_measures_separate_prose_from_loops_and_noise():
-    from autograder.checks.text import check_sampled_text, compression_ratio, real_word_share
+    from rnnlab_checks.text import check_sampled_text, compression_ratio, real_word_share
     vocabulary = {"the", "dog", "barked", "at", "night"}
     assert real_word_share("The dog barked at the xqzt", vocabulary) == pytest.approx(4 / 5)  # 'at' too short
     assert real_word_share("a b c", vocabulary) == 0.0
@@ -162,7 +162,7 @@ def test_text_measures_separate_prose_from_loops_and_noise():
 
 
 def test_loss_thresholds_speak_in_nats_and_bits_beside_the_baselines():
-    from autograder.checks.learning import check_loss_below
+    from rnnlab_checks.learning import check_loss_below
     check_loss_below("train", "held-out loss", 2.3, 2.5, unit="character", uniform_guessing=4.62)
     with pytest.raises(CheckFailure, match=r"is 3.0000 nats per character \(4.328 bits\), above the threshold "
                                            r"2.5 \(uniform guessing 4.62, letter frequencies only 3.08\)"):
@@ -175,7 +175,9 @@ def test_loss_thresholds_speak_in_nats_and_bits_beside_the_baselines():
 def test_checkpoint_layout_is_found_whatever_the_names(tmp_path):
     import torch
 
-    from autograder.checks.checkpoints import char_rnn_layout, load_weights
+    from rnnlab_checks.checkpoints import load_weights
+
+    char_rnn_layout = lab_module("char_rnn_torch", "lab_checks").char_rnn_layout
 
     class Renamed(torch.nn.Module):
         def __init__(self):
@@ -199,7 +201,7 @@ def test_checkpoint_layout_is_found_whatever_the_names(tmp_path):
 def test_written_answers_follow_the_answer_cells():
     import nbformat
 
-    from autograder.grading import UNANSWERED, written_answers
+    from rnnlab_engine.grading import UNANSWERED, written_answers
 
     questions = [{"name": "q9", "points": 2, "prompt": "Compare."}, {"name": "q10", "points": 1, "prompt": "Why?"}]
     cell = nbformat.v4.new_markdown_cell("The GRU, because its gates keep the gradient.",
@@ -212,7 +214,7 @@ def test_written_answers_follow_the_answer_cells():
 def test_device_follows_rnnlab_device(monkeypatch):
     import torch
 
-    from autograder.checks.devices import pick_device
+    from rnnlab_checks.devices import pick_device
 
     monkeypatch.setenv("RNNLAB_DEVICE", "cpu")
     assert pick_device() == torch.device("cpu")
@@ -225,7 +227,7 @@ def test_device_follows_rnnlab_device(monkeypatch):
 
 
 def test_oversized_checkpoint_is_refused_unread(tmp_path):
-    from autograder.checks.checkpoints import MAX_CHECKPOINT_BYTES, load_weights
+    from rnnlab_checks.checkpoints import MAX_CHECKPOINT_BYTES, load_weights
 
     with open(tmp_path / "big.pt", "wb") as file:
         file.truncate(MAX_CHECKPOINT_BYTES + 1)
@@ -241,8 +243,9 @@ def test_a_checkpoint_is_read_through_the_numbering_it_was_trained_with(tmp_path
     trained with the lab's sorted vocabulary in that one, whatever the notebook says."""
     import torch
 
-    from autograder.checks.torch_models import check_held_out_loss
-    from autograder.variants import example_files
+    from rnnlab.authoring.variants import example_files
+
+    check_held_out_loss = lab_module("char_rnn_torch", "lab_checks").check_held_out_loss
 
     trained = next(f for f in example_files("char_rnn_torch", tmp_path / "examples") if f.name == "char_rnn.pt")
     notebook = {}

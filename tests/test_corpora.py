@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from autograder.checks import corpora
-from autograder.checks.corpora import CORPORA, Corpus, CorpusNotFound, download_corpus, load_corpus
+from rnnlab_checks import corpora
+from rnnlab_checks.corpora import CORPORA, Corpus, CorpusNotFound, download_corpus, load_corpus
 
 CASEBOOK = Corpus("casebook", "casebook.txt", (69700,), 400_000, 500_000)
 

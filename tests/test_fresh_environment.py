@@ -29,16 +29,20 @@ print(next(line for line in text.splitlines() if line.startswith("REPORT")))
 """
 
 
-@pytest.fixture(scope="module")
-def fresh_python(tmp_path_factory):
-    """A new virtual environment holding only what the zip's users have."""
-    folder = tmp_path_factory.mktemp("fresh-venv")
-    folder.chmod(0o755)  # as an installed Python is: the kernel's own user must run it
-    venv.create(folder, with_pip=True)
-    python = folder / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *PACKAGES], check=True, timeout=1200)
-    probe = subprocess.run([str(python), "-c", "import autograder"], capture_output=True, cwd=folder)
-    assert probe.returncode != 0, "rnnlab must not be importable in the fresh environment"
+@pytest.fixture
+def fresh_python(tmp_path_factory, once):
+    """A new virtual environment holding only what the zip's users have (made once)."""
+    def make():
+        folder = tmp_path_factory.mktemp("fresh-venv")
+        folder.chmod(0o755)  # as an installed Python is: the kernel's own user must run it
+        venv.create(folder, with_pip=True)
+        python = folder / "bin" / "python"
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *PACKAGES], check=True, timeout=1200)
+        return python
+    python = once("fresh-python", make)
+    for package in ("rnnlab", "rnnlab_engine", "rnnlab_checks"):
+        probe = subprocess.run([str(python), "-c", f"import {package}"], capture_output=True, cwd=python.parent)
+        assert probe.returncode != 0, f"{package} must not be importable in the fresh environment"
     return python
 
 

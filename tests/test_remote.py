@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.remote import MAX_MESSAGE, Connection, PeerGone, ProtocolError, RemoteCallable, _Encoder
+from rnnlab_engine.remote import MAX_MESSAGE, Connection, PeerGone, ProtocolError, RemoteCallable, _Encoder
 
 STUDENT_CODE = '''
 import collections
@@ -207,7 +207,7 @@ def test_worker_process_death_is_peer_gone(tmp_path):
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(path)
     listener.listen(1)
-    code = f"import os, sys; sys.path.insert(0, {sys.path[0]!r})\nfrom autograder.remote import serve\n" \
+    code = f"import os, sys; sys.path.insert(0, {sys.path[0]!r})\nfrom rnnlab_engine.remote import serve\n" \
            f"def die(): os._exit(3)\nserve({path!r}, globals())"
     worker = subprocess.Popen([sys.executable, "-c", code])
     sock, _ = listener.accept()
@@ -255,7 +255,7 @@ def test_a_message_of_too_many_objects_is_refused():
 def test_the_checker_lets_in_only_its_own_kernel(tmp_path):
     """Another process (another submission's kernel, which can read the socket's path in
     /proc) is turned away; the kernel's own connection is the one the checks use."""
-    from autograder.checker import _accept_kernel
+    from rnnlab_engine.checker import _accept_kernel
     path = str(tmp_path / "q5.sock")
     kernel = subprocess.Popen([sys.executable, "-c",
                                "import socket, sys, time\ntime.sleep(1.0)\n"
@@ -283,7 +283,7 @@ def test_the_checker_lets_in_only_its_own_kernel(tmp_path):
 
 def test_a_tensor_that_carries_a_graph_arrives_marked_as_such(env):
     """What the truncated-BPTT check of char_rnn_torch reads: the value, and whether it was detached."""
-    from autograder.checks.torch_models import has_graph
+    from rnnlab_checks.torch_models import has_graph
 
     attached, detached = env["hidden_states"]()
     assert attached.tolist() == detached.tolist() == [3.0, 3.0]
@@ -296,8 +296,8 @@ def test_gradients_left_from_the_step_before_are_seen_through_a_handle(env):
     """The student's model and loop stay in the kernel; a hook on its parameters, run there,
     asks the kernel's torch for the norm of what .grad held when each backward() began, and
     leaves the outputs alone (the loop detaches its state in place)."""
-    from autograder.checks import CheckFailure
-    from autograder.checks.torch_models import LeftoverGradients, check_gradients_cleared
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.torch_models import LeftoverGradients, check_gradients_cleared
     for clear in (True, False):
         model = env["Model"]()
         with LeftoverGradients(env, model) as leftovers:

@@ -7,8 +7,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder.labs import available_labs, load_lab
-from autograder.variants import example_files
+from rnnlab.authoring.labs import available_labs, load_lab
+from rnnlab.authoring.variants import example_files
 
 pytestmark = pytest.mark.slow  # each test runs a notebook in a kernel
 
@@ -21,14 +21,6 @@ for question in {questions!r}:
     report[question] = [bool(result.passed_all), str(result)]
 print("REPORT" + json.dumps(report))
 """
-# What a stub's failure says for one question of each lab.
-UNFILLED_MESSAGE = {"rnn_lstm_numpy": ("q4", "init_rnn should return the 5 arrays"),
-                    "char_rnn_numpy": ("q2", "init_params(8, 20, rng) returned None: it is not implemented yet"),
-                    "char_rnn_torch": ("q1", "build_vocabulary('the cat sat') returned None: it is not implemented yet")}
-# Training cells cut short where the notebook's own budget takes minutes (they still run and
-# save checkpoints); the checkpoints of the example submissions, trained longer, then stand in
-# for the student's, whose held-out loss the public checks measure.
-SHORTENED = {"char_rnn_torch": ("num_steps=2000", "num_steps=20")}
 
 
 def autograded(lab):
@@ -66,8 +58,8 @@ def test_unfilled_notebook_runs_and_every_check_fails(build, lab, tmp_path):
     assert list(report) == questions
     failing = [q for q, (passed, _) in report.items() if not passed]
     assert failing == questions, f"passing with stubs: {set(questions) - set(failing)}"
-    question, message = UNFILLED_MESSAGE[lab]
-    assert message in report[question][1]
+    expected = load_lab(lab).student  # lab.toml's [student]
+    assert expected.unfilled_message in report[expected.unfilled_question][1]
 
 
 @pytest.mark.parametrize("lab", available_labs())
@@ -76,9 +68,13 @@ def test_filled_notebook_passes_every_public_check(build, lab, tmp_path):
     built = build(lab)
     student = shutil.copytree(built.student_notebook.parent, tmp_path / "student")
     notebook = nbformat.read(built.solution_notebook, as_version=4)
-    if lab in SHORTENED:
+    # Training cut short where the notebook's own budget takes minutes (lab.toml's
+    # student.shortened); the example submissions' checkpoints, trained longer, stand in for
+    # the ones it writes, whose held-out loss the public checks measure.
+    shortened = load_lab(lab).student.shortened
+    if shortened:
         for cell in notebook.cells:
-            cell.source = cell.source.replace(*SHORTENED[lab])
+            cell.source = cell.source.replace(*shortened)
     nbformat.write(notebook, student / f"{lab}.ipynb")
     trained = [f for f in example_files(lab, tmp_path / "examples") if f.name in load_lab(lab).submission_files]
     report, notebook = run_student_notebook(student / f"{lab}.ipynb", student, autograded(lab), trained)

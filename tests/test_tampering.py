@@ -3,17 +3,17 @@
 import json
 
 import pytest
-from test_grading import notebook_with, report_through_feedback, reported
+from test_grading import FULL, notebook_with, report_through_feedback, reported
 
-from autograder.cli import main
-from autograder.grading import grade_submission
-from autograder.kernel import sandbox
-from autograder.labs import ROOT
-from autograder.variants import buggy_notebook, catalogue
+from rnnlab.cli import main
+from rnnlab_engine.grading import grade_submission
+from rnnlab_engine.kernel import sandbox
+from rnnlab.authoring.labs import ROOT
+from rnnlab.authoring.variants import buggy_notebook, catalogue
 
 pytestmark = pytest.mark.slow  # every test grades a submission
 
-BUGGY = "bptt_without_dh_next"  # loses q5 (4 points) and nothing else: 24/28
+BUGGY = "bptt_without_dh_next"  # loses q5 (4 points) and nothing else: 11 of the first questions' 15
 
 PATCHES = """\
 import builtins, sys
@@ -39,24 +39,24 @@ builtins.print = _forging_print
 
 
 @pytest.fixture(scope="module")
-def buggy(built, tmp_path_factory):
+def buggy(first_questions_notebook, tmp_path_factory):
     variant = next(v for v in catalogue("rnn_lstm_numpy") if v.name == BUGGY)
     path = tmp_path_factory.mktemp("buggy") / "buggy.ipynb"
     import nbformat
-    nbformat.write(buggy_notebook(built.solution_notebook, variant), path)
+    nbformat.write(buggy_notebook(first_questions_notebook, variant), path)
     return path
 
 
-def test_monkeypatching_checks_changes_no_verdict(built, buggy, tmp_path):
+def test_monkeypatching_checks_changes_no_verdict(first_questions_zip, buggy, tmp_path):
     """numpy's comparisons, otter's checker, rnnlab's checks and print, all patched: the
     checks run in another process, so the buggy backward still loses q5 and only q5."""
     path = notebook_with(buggy, tmp_path, "patcher", [PATCHES])
-    result = grade_submission(built.autograder_zip, path)
+    result = grade_submission(first_questions_zip, path)
     assert {q.name: q.score for q in result.questions}["q5"] == 0
-    assert result.score == 24
+    assert result.score == FULL - 4
 
 
-def test_forged_results_are_ignored(built, buggy, tmp_path):
+def test_forged_results_are_ignored(first_questions_zip, buggy, tmp_path):
     out = tmp_path / "out"
     forged = json.dumps({"score": 28, "tests": []})
     cell = (f"import os\nprint({forged!r})\n_targets = ['results.json', '../results.json',\n"
@@ -68,21 +68,23 @@ def test_forged_results_are_ignored(built, buggy, tmp_path):
             "    except OSError:\n"
             "        pass\n")
     path = notebook_with(buggy, tmp_path, "patcher", [cell])
-    assert main(["grade", "rnn_lstm_numpy", str(path), "--out", str(out)]) == 0
+    assert main(["grade", "rnn_lstm_numpy", str(path), "--autograder", str(first_questions_zip),
+                 "--out", str(out)]) == 0
     written = json.loads((out / "patcher" / "results.json").read_text())
-    assert written["score"] == 24 and written["tests"][4]["score"] == 0
+    assert written["score"] == FULL - 4 and written["tests"][4]["score"] == 0
 
 
-def test_student_code_cannot_read_tests_reference_or_solutions(built, solution_notebook, tmp_path):
+def test_student_code_cannot_read_tests_reference_or_solutions(built, first_questions_zip, first_questions_notebook,
+                                                              tmp_path):
     isolation = sandbox()
     if not (isolation.separate_user or isolation.mounts):
         pytest.skip("this machine allows neither a separate user nor a mount namespace")
-    zip_folder = built.autograder_zip.parent
+    zip_folders = [str(built.autograder_zip.parent), str(first_questions_zip.parent)]
     probe = (
         "import glob, os\n"
         "_found = []\n"
         f"for _pattern in ['/tmp/rnnlab-*/**', '/proc/*/cwd/**/*.py', {str(ROOT / 'solutions')!r} + '/**',\n"
-        f"                 {str(ROOT / 'assignments')!r} + '/**', {str(zip_folder)!r} + '/**']:\n"
+        f"                 {str(ROOT / 'assignments')!r} + '/**'] + [_z + '/**' for _z in {zip_folders!r}]:\n"
         "    for _path in glob.glob(_pattern, recursive=True):\n"
         "        if os.path.isfile(_path) and (os.sep + 'tests' + os.sep in _path or 'rnnlab_reference' in _path\n"
         "                                      or _path.endswith('.zip') or 'solutions' in _path):\n"
@@ -91,15 +93,15 @@ def test_student_code_cannot_read_tests_reference_or_solutions(built, solution_n
         "                _found.append(_path)\n"
         "            except OSError:\n"
         "                pass\n"
-        "for _module in ['rnnlab_reference.rnn_lstm_numpy', 'solutions.rnn_lstm_numpy']:\n"
+        "for _module in ['rnnlab_reference.solution', 'solutions.rnn_lstm_numpy']:\n"
         "    try:\n"
         "        __import__(_module)\n"
         "        _found.append(_module)\n"
         "    except Exception:\n"
         "        pass\n"
         "_found = sorted(_found)\n" + report_through_feedback("_found"))
-    path = notebook_with(solution_notebook, tmp_path, "snoop", [probe])
-    result = grade_submission(built.autograder_zip, path)
+    path = notebook_with(first_questions_notebook, tmp_path, "snoop", [probe])
+    result = grade_submission(first_questions_zip, path)
     assert reported(result) == []
-    assert result.score == 26  # only q1, which the probe replaced, is lost
+    assert result.score == FULL - 2  # only q1, which the probe replaced, is lost
     assert result.isolation["separate_user"] or result.isolation["private_files_hidden"]

@@ -1,11 +1,11 @@
-"""Realistic buggy submissions of char_rnn_numpy: each must lose points on its question only.
+"""Realistic buggy submissions of this lab: each must lose points on its question only.
 
 The first entry is the buggy example submission that ``rnnlab demo`` grades.  The first
 four are the defects of the original min-char-rnn material.  ``ALTERNATIVES`` are correct
 code written differently, which must keep full marks.
 """
 
-from autograder.variants import Variant
+from rnnlab.authoring.variants import Variant
 
 VARIANTS = [
     Variant("dc_adds_itself", "q5", "dc += dy", "dc += dc",

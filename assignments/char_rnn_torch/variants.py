@@ -1,4 +1,4 @@
-"""Realistic mistakes in char_rnn_torch, each with the question that must lose points and
+"""Realistic mistakes in this lab, each with the question that must lose points and
 words its failure message must contain; and the files a submission carries (checkpoints)."""
 
 import fcntl
@@ -7,7 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
-from autograder.variants import Variant
+from rnnlab.authoring.variants import Variant
 
 VARIANTS = [
     Variant("vocabulary_in_order_of_appearance", "q1",
@@ -104,15 +104,14 @@ ALTERNATIVES = [
 EXAMPLE_TRAINING = {"num_steps": 400, "batch_size": 32, "seq_length": 100, "lr": 3e-3, "seed": 0}
 
 
-def example_files(folder):
+def example_files(folder, reference):
     """Write the checkpoints an example submission carries into ``folder``: the reference's
     RNN and GRU (``char_rnn.pt``, ``char_gru.pt``), an untrained RNN and a pickled whole RNN
-    (for the variants above).  Trained once and kept in the user cache."""
-    from solutions import char_rnn_torch as reference
-
+    (for the variants above), with ``reference``, the lab's reference module.  Trained once
+    and kept in the user cache."""
     source = Path(reference.__file__).read_bytes() + repr(EXAMPLE_TRAINING).encode()
     cache_root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    cache = cache_root / "rnnlab" / f"char_rnn_torch-examples-{hashlib.sha256(source).hexdigest()[:16]}"
+    cache = cache_root / "rnnlab" / f"{Path(reference.__file__).stem}-examples-{hashlib.sha256(source).hexdigest()[:16]}"
     names = ["char_rnn.pt", "char_gru.pt", "char_rnn_untrained.pt", "char_rnn_model.pt"]
     cache.parent.mkdir(parents=True, exist_ok=True)
     with open(cache.with_name(cache.name + ".lock"), "w") as lock:
@@ -128,7 +127,7 @@ def train_examples(cache, reference):
     checkpoints into the folder ``cache``."""
     import torch
 
-    from autograder.checks.corpora import load_corpus
+    from rnnlab_checks.corpora import load_corpus
 
     text = load_corpus("sherlock")
     chars, char_to_idx = reference.build_vocabulary(text)

@@ -1,4 +1,4 @@
-"""What rnn_lstm_numpy's checks need from training, made once when the lab is built.
+"""What this lab's checks need from training, made once when the lab is built.
 
 q8 judges ``greedy_generate`` on an RNN that has learnt to count: trained here, by the
 reference, and frozen into the autograder zip, so that grading only runs it forward.  The

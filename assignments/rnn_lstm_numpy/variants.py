@@ -1,9 +1,9 @@
-"""Realistic buggy submissions of rnn_lstm_numpy: each must lose points on its question only.
+"""Realistic buggy submissions of this lab: each must lose points on its question only.
 
 The first entry is the buggy example submission that ``rnnlab demo`` grades.
 """
 
-from autograder.variants import Variant
+from rnnlab.authoring.variants import Variant
 
 VARIANTS = [
     Variant("bptt_without_dh_next", "q5",

@@ -4,15 +4,15 @@
 @public(points=1)
 def test_training_runs_and_the_smooth_loss_falls(env, train):
     import numpy as np
+    from lab_checks import char_rnn_shapes
+    from lab_checks import TRAINING_PIECES
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import check_callable, check_shape, is_sequence
-    from rnnlab_checks.fixtures import char_rnn_shapes
     from rnnlab_checks.reference import reference_globals
-    from rnnlab_checks.training import TRAINING_PIECES
     check_callable("train", train)
     text = "the cat sat on the mat. " * 12
     char_to_ix = {ch: i for i, ch in enumerate(sorted(set(text)))}
-    with reference_globals("char_rnn_numpy", env, TRAINING_PIECES):
+    with reference_globals(env, TRAINING_PIECES):
         result = train(text, char_to_ix, hidden_size=16, seq_length=8, learning_rate=0.1, num_iterations=60, seed=0)
     if not is_sequence(result) or len(result) != 2:
         raise CheckFailure("train should return (params, smooth_losses).")
@@ -36,13 +36,13 @@ def test_training_runs_and_the_smooth_loss_falls(env, train):
 
 @hidden(points=1)
 def test_each_iteration_reads_the_next_chunk_and_carries_its_state(env, train):
+    from lab_checks import LoopSpy
     from rnnlab_checks.reference import reference_solution, swapped_globals
-    from rnnlab_checks.training import LoopSpy
     # 177 characters: no chunk ends exactly at the last one, so that wrapping when the next
     # chunk would reach the end (min-char-rnn's >=) or only when it would pass it (>) agree.
     text = "It is a capital mistake to theorize before one has data. " * 3 + "Watson"
     char_to_ix = {ch: i for i, ch in enumerate(sorted(set(text)))}
-    spy = LoopSpy(reference_solution("char_rnn_numpy"), [char_to_ix[ch] for ch in text], seq_length=10,
+    spy = LoopSpy(reference_solution(), [char_to_ix[ch] for ch in text], seq_length=10,
                   learning_rate=0.05)
     with swapped_globals(env, spy.replacements()):
         _, smooth_losses = train(text, char_to_ix, hidden_size=12, seq_length=10, learning_rate=0.05,
@@ -54,19 +54,19 @@ def test_each_iteration_reads_the_next_chunk_and_carries_its_state(env, train):
 def test_learns_sherlock_holmes(env, train):
     import math
     import numpy as np
+    from lab_checks import TRAINING_PIECES
     from rnnlab_checks.learning import check_loss_below, check_loss_fell
     from rnnlab_checks.reference import reference_globals, reference_solution, grading_text
     from rnnlab_checks.text import check_sampled_text, vocabulary_of
-    from rnnlab_checks.training import TRAINING_PIECES
-    reference = reference_solution("char_rnn_numpy")
+    reference = reference_solution()
     corpus = grading_text("sherlock")
     chars, char_to_ix, ix_to_char = reference.build_vocabulary(corpus)
     training_text, held_out = corpus[100_000:120_000], corpus[1_500_000:1_505_000]
-    with reference_globals("char_rnn_numpy", env, TRAINING_PIECES):
+    with reference_globals(env, TRAINING_PIECES):
         params, smooth_losses = train(training_text, char_to_ix, hidden_size=100, seq_length=25,
                                       learning_rate=0.03, num_iterations=2000, seed=0)
     params = tuple(np.asarray(p, dtype=np.float64) for p in params)
-    # Thresholds from benchmarks/calibrate_char_rnn_numpy.py: the reference on seeds 0-9 and
+    # Thresholds from calibrate.py: the reference on seeds 0-9 and
     # the buggy loops on seeds 0-2, over 12 platforms (3 CPU profiles x 1, 2 threads x numpy
     # 2.4.6, 1.26.4); worst cases (learning rate 0.03: at min-char-rnn's 0.1, 4 of 10 seeds
     # fall into a saturated state on some held-out text, at 4.8-17 nats per character):

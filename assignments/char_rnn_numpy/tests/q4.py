@@ -4,14 +4,15 @@
 @public(points=1)
 def test_forward_returns_dicts_of_steps(env, forward):
     import numpy as np
+    from lab_checks import char_rnn_shapes
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import check_callable, check_shape, is_sequence, require_implemented
-    from rnnlab_checks.fixtures import char_rnn_shapes, random_params
+    from rnnlab_checks.fixtures import random_params
     from rnnlab_checks.reference import reference_globals
     check_callable("forward", forward)
     rng = np.random.default_rng(0)
     params = random_params(rng, char_rnn_shapes(5, 4))
-    with reference_globals("char_rnn_numpy", env, ["one_hot", "softmax"]):
+    with reference_globals(env, ["one_hot", "softmax"]):
         result = forward([0, 3, 1], np.zeros((5, 1)), params)
     require_implemented("forward", result)
     if not is_sequence(result) or len(result) != 3:
@@ -28,15 +29,16 @@ def test_forward_returns_dicts_of_steps(env, forward):
 @hidden(points=1)
 def test_forward_values_from_the_given_state(env, forward):
     import numpy as np
+    from lab_checks import char_rnn_shapes
     from rnnlab_checks.arrays import check_close
-    from rnnlab_checks.fixtures import char_rnn_shapes, random_params
+    from rnnlab_checks.fixtures import random_params
     from rnnlab_checks.reference import reference_globals, trusted
-    reference = trusted("char_rnn_numpy", env, "forward")
+    reference = trusted(env, "forward")
     rng = np.random.default_rng(1)
     params = random_params(rng, char_rnn_shapes(7, 6))
     inputs, hprev = [2, 5, 5, 0, 1, 3], np.tanh(rng.normal(size=(7, 1)))
     expected = reference(inputs, hprev, params)
-    with reference_globals("char_rnn_numpy", env, ["one_hot", "softmax"]):
+    with reference_globals(env, ["one_hot", "softmax"]):
         xs, hs, ps = forward(inputs, hprev, params)
     for t in range(len(inputs)):
         check_close(f"forward: xs[{t}] (the one-hot of inputs[{t}])", xs[t], expected[0][t])
@@ -66,7 +68,7 @@ def test_sequence_loss_sums_the_cross_entropy(env, sequence_loss):
     from rnnlab_checks.arrays import VALUE_RTOL, as_number
     from rnnlab_checks.reference import trusted
     rng = np.random.default_rng(2)
-    softmax = trusted("char_rnn_numpy", env, "softmax")
+    softmax = trusted(env, "softmax")
     ps = {t: softmax(rng.normal(size=(6, 1))) for t in range(5)}
     targets = [1, 0, 5, 5, 2]
     expected = -sum(np.log(ps[t][ix, 0]) for t, ix in enumerate(targets))

@@ -22,8 +22,8 @@ def test_entries_beyond_the_limit_are_clipped(clip_gradients):
 @hidden(points=1)
 def test_every_gradient_and_the_limit_argument(clip_gradients):
     import numpy as np
+    from lab_checks import char_rnn_shapes
     from rnnlab_checks.arrays import check_close
-    from rnnlab_checks.fixtures import char_rnn_shapes
     rng = np.random.default_rng(7)
     grads = tuple(rng.normal(0, 4, shape) for shape in char_rnn_shapes(9, 6))
     for limit in (5.0, 1.5):

@@ -25,8 +25,8 @@ def test_one_step_from_empty_memory(adagrad_update):
 @hidden(points=1)
 def test_memory_carries_across_calls_and_zero_gradients_are_safe(adagrad_update):
     import numpy as np
+    from lab_checks import char_rnn_shapes
     from rnnlab_checks.arrays import check_close
-    from rnnlab_checks.fixtures import char_rnn_shapes
     rng = np.random.default_rng(8)
     shapes = char_rnn_shapes(6, 5)
     params = tuple(rng.normal(size=s) for s in shapes)

@@ -4,13 +4,14 @@
 @public(points=1)
 def test_indices_in_range_and_reproducible(env, sample):
     import numpy as np
+    from lab_checks import char_rnn_shapes
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import check_callable, is_sequence, require_implemented
-    from rnnlab_checks.fixtures import char_rnn_shapes, notebook_generator, random_params
+    from rnnlab_checks.fixtures import notebook_generator, random_params
     from rnnlab_checks.reference import reference_globals
     check_callable("sample", sample)
     params = random_params(np.random.default_rng(0), char_rnn_shapes(5, 7))
-    with reference_globals("char_rnn_numpy", env, ["one_hot", "softmax"]):
+    with reference_globals(env, ["one_hot", "softmax"]):
         first = sample(params, np.zeros((5, 1)), 2, 40, 1.0, notebook_generator(env, 3))
         again = sample(params, np.zeros((5, 1)), 2, 40, 1.0, notebook_generator(env, 3))
     require_implemented("sample", first)
@@ -29,7 +30,7 @@ def test_draws_follow_the_tempered_softmax(env, sample):
     from rnnlab_checks.fixtures import notebook_generator
     from rnnlab_checks.reference import reference_globals, trusted
     from rnnlab_checks.sampling import check_draws_follow
-    softmax = trusted("char_rnn_numpy", env, "softmax")
+    softmax = trusted(env, "softmax")
     # With U = W = 0 the hidden state is tanh(b) at every step, so every draw comes from the
     # same distribution softmax((V tanh(b) + c) / T) and a long sample is i.i.d.
     rng = np.random.default_rng(1)
@@ -39,7 +40,7 @@ def test_draws_follow_the_tempered_softmax(env, sample):
     # A correct sampler fails this at the significance 1e-5: one submission in 50,000 (the
     # reference's p-values here are 0.23 at T = 1 and 0.43 at T = 0.5).  Always taking the
     # argmax, or ignoring T, gives p < 1e-30.
-    with reference_globals("char_rnn_numpy", env, ["one_hot", "softmax"]):
+    with reference_globals(env, ["one_hot", "softmax"]):
         for temperature, seed in ((1.0, 11), (0.5, 12)):
             draws = sample((U, W, V, b, c), np.zeros((4, 1)), 0, 2000, temperature, notebook_generator(env, seed))
             check_draws_follow("sample", draws, softmax(scores / temperature), 1e-5, f"at temperature {temperature}")
@@ -48,14 +49,15 @@ def test_draws_follow_the_tempered_softmax(env, sample):
 @hidden(points=1)
 def test_low_temperature_takes_the_most_likely_character(env, sample):
     import numpy as np
+    from lab_checks import char_rnn_shapes
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.fixtures import char_rnn_shapes, notebook_generator, random_params
+    from rnnlab_checks.fixtures import notebook_generator, random_params
     from rnnlab_checks.reference import reference_globals, trusted
-    reference_sample = trusted("char_rnn_numpy", env, "sample")
+    reference_sample = trusted(env, "sample")
     params = random_params(np.random.default_rng(2), char_rnn_shapes(8, 9), scale=1.0)
     h = np.tanh(np.random.default_rng(3).normal(size=(8, 1)))
     greedy = reference_sample(params, h, 4, 25, 1e-3, np.random.default_rng(0))
-    with reference_globals("char_rnn_numpy", env, ["one_hot", "softmax"]):
+    with reference_globals(env, ["one_hot", "softmax"]):
         try:
             cold = list(sample(params, h, 4, 25, 1e-3, notebook_generator(env, 0)))
         except ValueError as error:  # rng.choice refuses probabilities that overflowed to NaN

@@ -5,8 +5,8 @@
 def test_streams_and_shifted_targets(make_batches):
     import torch
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.torch_models import chunks_of
     from rnnlab_checks.arrays import check_callable
+    from rnnlab_checks.torch_models import chunks_of
     check_callable("make_batches", make_batches)
     what = "make_batches(torch.arange(41), batch_size=2, seq_length=5)"
     chunks = chunks_of(make_batches, what, torch.arange(41), 2, 5)
@@ -25,9 +25,9 @@ def test_streams_and_shifted_targets(make_batches):
 def test_offset_and_continuing_rows(make_batches):
     import torch
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.torch_models import chunks_of
     from rnnlab_checks.reference import reference_solution
-    reference = reference_solution("char_rnn_torch")
+    from rnnlab_checks.torch_models import chunks_of
+    reference = reference_solution()
     encoded = torch.randint(0, 30, (50,), generator=torch.Generator().manual_seed(3))
     for batch_size, seq_length, offset in ((3, 4, 3), (4, 5, 0), (1, 7, 6)):
         what = f"make_batches(encoded, batch_size={batch_size}, seq_length={seq_length}, offset={offset})"

@@ -4,12 +4,13 @@
 @public(points=2)
 def test_lstm_gradients_by_time_step(env, lstm_backward):
     import numpy as np
+    from lab_checks import lstm_shapes
     from rnnlab_checks.arrays import check_callable
-    from rnnlab_checks.fixtures import lstm_shapes, mean_cross_entropy, one_hot_sequence, random_params
+    from rnnlab_checks.fixtures import mean_cross_entropy, one_hot_sequence, random_params
     from rnnlab_checks.gradients import check_bptt
     from rnnlab_checks.reference import forward_for_backward, trusted
     check_callable("lstm_backward", lstm_backward)
-    lstm_forward = trusted("rnn_lstm_numpy", env, "lstm_forward")
+    lstm_forward = trusted(env, "lstm_forward")
     rng = np.random.default_rng(11)
     params = random_params(rng, lstm_shapes(4, 4))
     inputs, targets = one_hot_sequence(rng, 5, 4), one_hot_sequence(rng, 5, 4)
@@ -19,7 +20,7 @@ def test_lstm_gradients_by_time_step(env, lstm_backward):
         return lambda p: mean_cross_entropy(lstm_forward(inputs[:length], h0, c0, p)[0], targets[:length])
 
     def grads_for_length(length):
-        _, cache = forward_for_backward("rnn_lstm_numpy", env, "lstm_forward", inputs[:length], h0, c0, params)
+        _, cache = forward_for_backward(env, "lstm_forward", inputs[:length], h0, c0, params)
         return lstm_backward(targets[:length], cache, params)[1]
 
     check_bptt("lstm_backward", loss_for_length, grads_for_length, params,
@@ -29,16 +30,17 @@ def test_lstm_gradients_by_time_step(env, lstm_backward):
 @hidden(points=2)
 def test_lstm_loss_and_gradients_full_size(env, lstm_backward):
     import numpy as np
+    from lab_checks import lstm_shapes
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.fixtures import lstm_shapes, mean_cross_entropy, one_hot_sequence, random_params
+    from rnnlab_checks.fixtures import mean_cross_entropy, one_hot_sequence, random_params
     from rnnlab_checks.gradients import check_gradients
     from rnnlab_checks.reference import forward_for_backward, trusted
-    lstm_forward = trusted("rnn_lstm_numpy", env, "lstm_forward")
+    lstm_forward = trusted(env, "lstm_forward")
     rng = np.random.default_rng(12)
     params = random_params(rng, lstm_shapes(50, 4), scale=0.3)
     inputs, targets = one_hot_sequence(rng, 10, 4), one_hot_sequence(rng, 10, 4)
     h0, c0 = np.zeros((50, 1)), np.zeros((50, 1))
-    outputs, cache = forward_for_backward("rnn_lstm_numpy", env, "lstm_forward", inputs, h0, c0, params)
+    outputs, cache = forward_for_backward(env, "lstm_forward", inputs, h0, c0, params)
     loss, grads = lstm_backward(targets, cache, params)
     expected = mean_cross_entropy(outputs, targets)
     if not np.isclose(float(loss), expected, rtol=1e-6):

@@ -35,16 +35,16 @@ def test_torch_model_structure_and_shapes(TorchLSTM):
 def test_torch_training_learns(env, train_torch_lstm):
     from rnnlab_checks.learning import check_loss_below
     from rnnlab_checks.reference import reference_globals, reference_solution
-    reference = reference_solution("rnn_lstm_numpy")
+    reference = reference_solution()
     sequences = reference.generate_dataset(num_sequences=128, max_n=11, seed=42)
     word_to_idx, _, _, vocab_size = reference.sequences_to_dicts(sequences)
     train_set, _, _ = reference.create_datasets(sequences)
-    with reference_globals("rnn_lstm_numpy", env, ["one_hot_encode", "one_hot_encode_sequence"]):
+    with reference_globals(env, ["one_hot_encode", "one_hot_encode_sequence"]):
         _, losses = train_torch_lstm(train_set, word_to_idx, vocab_size, num_epochs=3, lr=0.01, seed=0)
     # Over 12 platforms (3 OpenBLAS kernels x 1, 2 threads x 2 numpy versions) and seeds 0-9
     # the reference ends its third epoch at 0.2963-0.3396 nats per token; batch_first=True at
     # 0.5682 or more and an optimiser built on another model at 1.34 or more
-    # (benchmarks/calibrate_rnn_lstm_numpy.py).  0.40 leaves 0.060 on the reference side (its
+    # (calibrate.py).  0.40 leaves 0.060 on the reference side (its
     # spread: 0.043) and 0.168 on the bugs'.
     check_loss_below("train_torch_lstm", "training loss of the third epoch", losses[-1], 0.40,
                      entropy_floor=0.187, uniform_guessing=1.386)

@@ -4,10 +4,10 @@
 @public(points=1)
 def test_forward_shapes_and_probabilities(init_rnn, forward_pass):
     import numpy as np
+    from lab_checks import rnn_shapes
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.arrays import (check_callable, check_probabilities, check_sequence_of_arrays,
-                                      check_shape, is_sequence)
-    from rnnlab_checks.fixtures import one_hot_sequence, rnn_shapes
+    from rnnlab_checks.arrays import check_callable, check_probabilities, check_sequence_of_arrays, check_shape, is_sequence
+    from rnnlab_checks.fixtures import one_hot_sequence
     check_callable("init_rnn", init_rnn)
     check_callable("forward_pass", forward_pass)
     params = init_rnn(50, 4)
@@ -30,11 +30,12 @@ def test_forward_shapes_and_probabilities(init_rnn, forward_pass):
 @hidden(points=1)
 def test_forward_values(forward_pass, init_rnn):
     import numpy as np
+    from lab_checks import rnn_shapes
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import check_close
-    from rnnlab_checks.fixtures import one_hot_sequence, random_params, rnn_shapes
+    from rnnlab_checks.fixtures import one_hot_sequence, random_params
     from rnnlab_checks.reference import reference_solution
-    reference = reference_solution("rnn_lstm_numpy")
+    reference = reference_solution()
     rng = np.random.default_rng(4)
     params = random_params(rng, rnn_shapes(6, 4))
     inputs, h0 = one_hot_sequence(rng, 5, 4), rng.normal(size=(6, 1))

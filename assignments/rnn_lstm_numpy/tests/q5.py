@@ -4,12 +4,13 @@
 @public(points=2)
 def test_gradients_by_time_step(env, backward_pass):
     import numpy as np
+    from lab_checks import rnn_shapes
     from rnnlab_checks.arrays import check_callable
-    from rnnlab_checks.fixtures import mean_cross_entropy, one_hot_sequence, random_params, rnn_shapes
+    from rnnlab_checks.fixtures import mean_cross_entropy, one_hot_sequence, random_params
     from rnnlab_checks.gradients import check_bptt
     from rnnlab_checks.reference import forward_for_backward, trusted
     check_callable("backward_pass", backward_pass)
-    forward_pass = trusted("rnn_lstm_numpy", env, "forward_pass")
+    forward_pass = trusted(env, "forward_pass")
     rng = np.random.default_rng(5)
     params = random_params(rng, rnn_shapes(5, 4))
     inputs, targets, h0 = one_hot_sequence(rng, 6, 4), one_hot_sequence(rng, 6, 4), rng.normal(size=(5, 1))
@@ -18,7 +19,7 @@ def test_gradients_by_time_step(env, backward_pass):
         return lambda p: mean_cross_entropy(forward_pass(inputs[:length], h0, p)[0], targets[:length])
 
     def grads_for_length(length):
-        outputs, hidden_states = forward_for_backward("rnn_lstm_numpy", env, "forward_pass",
+        outputs, hidden_states = forward_for_backward(env, "forward_pass",
                                                       inputs[:length], h0, params)
         return backward_pass(inputs[:length], outputs, hidden_states, targets[:length], params)[1]
 
@@ -29,16 +30,17 @@ def test_gradients_by_time_step(env, backward_pass):
 @hidden(points=2)
 def test_loss_and_gradients_full_size(env, backward_pass):
     import numpy as np
+    from lab_checks import rnn_shapes
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.fixtures import mean_cross_entropy, one_hot_sequence, random_params, rnn_shapes
+    from rnnlab_checks.fixtures import mean_cross_entropy, one_hot_sequence, random_params
     from rnnlab_checks.gradients import check_gradients
     from rnnlab_checks.reference import forward_for_backward, trusted
-    forward_pass = trusted("rnn_lstm_numpy", env, "forward_pass")
+    forward_pass = trusted(env, "forward_pass")
     rng = np.random.default_rng(6)
     params = random_params(rng, rnn_shapes(50, 4), scale=0.3)
     inputs, targets = one_hot_sequence(rng, 12, 4), one_hot_sequence(rng, 12, 4)
     h0 = np.zeros((50, 1))
-    outputs, hidden_states = forward_for_backward("rnn_lstm_numpy", env, "forward_pass", inputs, h0, params)
+    outputs, hidden_states = forward_for_backward(env, "forward_pass", inputs, h0, params)
     loss, grads = backward_pass(inputs, outputs, hidden_states, targets, params)
     expected = mean_cross_entropy(outputs, targets)
     if not np.isclose(float(loss), expected, rtol=1e-6):

@@ -4,10 +4,10 @@
 @public(points=1)
 def test_lstm_shapes_and_probabilities(init_lstm, lstm_forward):
     import numpy as np
+    from lab_checks import lstm_shapes
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.arrays import (check_callable, check_probabilities, check_sequence_of_arrays,
-                                      check_shape, is_sequence)
-    from rnnlab_checks.fixtures import lstm_shapes, one_hot_sequence
+    from rnnlab_checks.arrays import check_callable, check_probabilities, check_sequence_of_arrays, check_shape, is_sequence
+    from rnnlab_checks.fixtures import one_hot_sequence
     check_callable("init_lstm", init_lstm)
     check_callable("lstm_forward", lstm_forward)
     params = init_lstm(50, 4)
@@ -27,10 +27,11 @@ def test_lstm_shapes_and_probabilities(init_lstm, lstm_forward):
 @hidden(points=1)
 def test_lstm_forward_values(lstm_forward):
     import numpy as np
+    from lab_checks import lstm_shapes
     from rnnlab_checks.arrays import check_close
-    from rnnlab_checks.fixtures import lstm_shapes, one_hot_sequence, random_params
+    from rnnlab_checks.fixtures import one_hot_sequence, random_params
     from rnnlab_checks.reference import reference_solution
-    reference = reference_solution("rnn_lstm_numpy")
+    reference = reference_solution()
     rng = np.random.default_rng(10)
     params = random_params(rng, lstm_shapes(5, 4))
     inputs, h0, c0 = one_hot_sequence(rng, 6, 4), rng.normal(size=(5, 1)), rng.normal(size=(5, 1))

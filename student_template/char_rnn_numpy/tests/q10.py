@@ -8,15 +8,15 @@ points = 4
 @test_case(points=1, hidden=False)
 def test_training_runs_and_the_smooth_loss_falls(env, train):
     import numpy as np
+    from lab_checks import char_rnn_shapes
+    from lab_checks import TRAINING_PIECES
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import check_callable, check_shape, is_sequence
-    from rnnlab_checks.fixtures import char_rnn_shapes
     from rnnlab_checks.reference import reference_globals
-    from rnnlab_checks.training import TRAINING_PIECES
     check_callable('train', train)
     text = 'the cat sat on the mat. ' * 12
     char_to_ix = {ch: i for i, ch in enumerate(sorted(set(text)))}
-    with reference_globals('char_rnn_numpy', env, TRAINING_PIECES):
+    with reference_globals(env, TRAINING_PIECES):
         result = train(text, char_to_ix, hidden_size=16, seq_length=8, learning_rate=0.1, num_iterations=60, seed=0)
     if not is_sequence(result) or len(result) != 2:
         raise CheckFailure('train should return (params, smooth_losses).')

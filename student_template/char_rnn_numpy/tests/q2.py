@@ -7,9 +7,10 @@ points = 2
 
 @test_case(points=1, hidden=False)
 def test_shapes_and_zero_biases(env, init_params):
+    from lab_checks import char_rnn_shapes
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import check_callable, check_shape, is_sequence, require_implemented
-    from rnnlab_checks.fixtures import char_rnn_shapes, notebook_generator
+    from rnnlab_checks.fixtures import notebook_generator
     check_callable('init_params', init_params)
     params = init_params(8, 20, notebook_generator(env, 0))
     require_implemented('init_params(8, 20, rng)', params)

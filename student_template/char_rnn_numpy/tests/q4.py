@@ -8,14 +8,15 @@ points = 4
 @test_case(points=1, hidden=False)
 def test_forward_returns_dicts_of_steps(env, forward):
     import numpy as np
+    from lab_checks import char_rnn_shapes
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import check_callable, check_shape, is_sequence, require_implemented
-    from rnnlab_checks.fixtures import char_rnn_shapes, random_params
+    from rnnlab_checks.fixtures import random_params
     from rnnlab_checks.reference import reference_globals
     check_callable('forward', forward)
     rng = np.random.default_rng(0)
     params = random_params(rng, char_rnn_shapes(5, 4))
-    with reference_globals('char_rnn_numpy', env, ['one_hot', 'softmax']):
+    with reference_globals(env, ['one_hot', 'softmax']):
         result = forward([0, 3, 1], np.zeros((5, 1)), params)
     require_implemented('forward', result)
     if not is_sequence(result) or len(result) != 3:

@@ -9,8 +9,8 @@ points = 2
 def test_streams_and_shifted_targets(make_batches):
     import torch
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.torch_models import chunks_of
     from rnnlab_checks.arrays import check_callable
+    from rnnlab_checks.torch_models import chunks_of
     check_callable('make_batches', make_batches)
     what = 'make_batches(torch.arange(41), batch_size=2, seq_length=5)'
     chunks = chunks_of(make_batches, what, torch.arange(41), 2, 5)

@@ -19,7 +19,7 @@ def test_train_runs_and_loss_falls(env, CharRNN, train):
     encoded = torch.tensor([chars.index(ch) for ch in text])
     model = new_model(env, CharRNN, 'CharRNN(11, embedding_dim=16, hidden_size=16)', len(chars), embedding_dim=16, hidden_size=16, num_layers=1, cell='rnn')
     what = 'train(model, encoded, num_steps=40, batch_size=4, seq_length=12, lr=0.01, seed=0)'
-    with reference_globals('char_rnn_torch', env, ['make_batches']), LeftoverGradients(env, model) as leftovers:
+    with reference_globals(env, ['make_batches']), LeftoverGradients(env, model) as leftovers:
         losses = run_training(train, what, model, encoded, num_steps=40, batch_size=4, seq_length=12, lr=0.01, seed=0, device='cpu')
     check_gradients_cleared(what, leftovers)
     if abs(losses[0] - math.log(len(chars))) > 0.6:

@@ -8,9 +8,10 @@ points = 2
 @test_case(points=1, hidden=False)
 def test_forward_shapes_and_probabilities(init_rnn, forward_pass):
     import numpy as np
+    from lab_checks import rnn_shapes
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import check_callable, check_probabilities, check_sequence_of_arrays, check_shape, is_sequence
-    from rnnlab_checks.fixtures import one_hot_sequence, rnn_shapes
+    from rnnlab_checks.fixtures import one_hot_sequence
     check_callable('init_rnn', init_rnn)
     check_callable('forward_pass', forward_pass)
     params = init_rnn(50, 4)

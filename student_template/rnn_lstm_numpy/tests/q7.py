@@ -8,9 +8,9 @@ points = 3
 @test_case(points=1, hidden=False)
 def test_training_runs_and_loss_falls(env, train_rnn):
     import numpy as np
+    from lab_checks import rnn_shapes
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import check_callable, check_shape, is_sequence
-    from rnnlab_checks.fixtures import rnn_shapes
     from rnnlab_checks.reference import reference_globals
     check_callable('train_rnn', train_rnn)
     sequences = [['a'] * n + ['b'] * n + ['EOS'] for n in [1, 2, 3, 4, 5] * 8]
@@ -18,7 +18,7 @@ def test_training_runs_and_loss_falls(env, train_rnn):
     val_set = [(s[:-1], s[1:]) for s in sequences[32:]]
     word_to_idx = {'a': 0, 'b': 1, 'EOS': 2, 'UNK': 3}
     names = ['init_rnn', 'forward_pass', 'backward_pass', 'clip_gradient_norm', 'update_parameters', 'one_hot_encode', 'one_hot_encode_sequence', 'cross_entropy']
-    with reference_globals('rnn_lstm_numpy', env, names):
+    with reference_globals(env, names):
         result = train_rnn(train_set, val_set, word_to_idx, 4, hidden_size=8, num_epochs=4, lr=0.1, max_norm=1.0, seed=0)
     if not is_sequence(result) or len(result) != 3:
         raise CheckFailure('train_rnn should return (params, train_losses, val_losses).')

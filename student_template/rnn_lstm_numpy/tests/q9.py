@@ -8,9 +8,10 @@ points = 2
 @test_case(points=1, hidden=False)
 def test_lstm_shapes_and_probabilities(init_lstm, lstm_forward):
     import numpy as np
+    from lab_checks import lstm_shapes
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import check_callable, check_probabilities, check_sequence_of_arrays, check_shape, is_sequence
-    from rnnlab_checks.fixtures import lstm_shapes, one_hot_sequence
+    from rnnlab_checks.fixtures import one_hot_sequence
     check_callable('init_lstm', init_lstm)
     check_callable('lstm_forward', lstm_forward)
     params = init_lstm(50, 4)

@@ -1,4 +1,5 @@
-"""A training loop judged by what it hands to the functions it calls.
+"""Checks of this lab alone: the shapes of its parameters, and its training loop judged by
+what it hands to the functions it calls.
 
 ``LoopSpy`` stands in for a lab's ``init_params``, ``forward``, ``sequence_loss``,
 ``backward``, ``clip_gradients`` and ``adagrad_update`` (the reference ones, recorded), and
@@ -9,23 +10,23 @@ are passed on from one call to the next.
 
 import numpy as np
 
-from .failures import CheckFailure
+from rnnlab_checks import CheckFailure
+from rnnlab_checks.arrays import same_array
+
+
+def char_rnn_shapes(hidden_size, vocab_size):
+    """Shapes of (U, W, V, b, c) of the char-level RNN."""
+    return [(hidden_size, vocab_size), (hidden_size, hidden_size), (vocab_size, hidden_size),
+            (hidden_size, 1), (vocab_size, 1)]
+
 
 # The functions of the other questions that a char-level training loop calls.
 TRAINING_PIECES = ("init_params", "forward", "sequence_loss", "backward", "clip_gradients", "adagrad_update",
                    "one_hot", "softmax")
 
 
-def _same(a, b):
-    try:
-        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-12, atol=1e-15))
-
-
 def _same_all(a, b):
-    return a is not None and b is not None and len(a) == len(b) and all(map(_same, a, b))
+    return a is not None and b is not None and len(a) == len(b) and all(same_array(x, y, rtol=1e-12, atol=1e-15) for x, y in zip(a, b))
 
 
 class LoopSpy:
@@ -111,7 +112,7 @@ class LoopSpy:
                                    "targets are the inputs shifted by one character, "
                                    "data[pointer + 1 : pointer + seq_length + 1].")
             expected_state = np.zeros_like(step["hprev"]) if restart else self.steps[k - 1]["last_state"]
-            if not _same(step["hprev"], expected_state):
+            if not same_array(step["hprev"], expected_state, rtol=1e-12, atol=1e-15):
                 raise CheckFailure(
                     f"{where}: forward started from the wrong hidden state; "
                     + ("start from zeros at the first iteration and whenever the pointer goes back to the start."

@@ -1,21 +1,19 @@
-"""Figures behind the learning thresholds of rnn_lstm_numpy (the hidden tests of q7 and q11),
-over the platform matrix (``platform_matrix.py``).
+"""Figures behind the learning thresholds of this lab (the hidden tests of q7 and q11),
+over the platform matrix (``rnnlab.authoring.platform_matrix``).
 
 Runs the reference over seeds 0-9 and the catalogue's training bugs, exactly as the hidden
 tests do, and prints the range of each figure beside its threshold.
 
-    python benchmarks/calibrate_rnn_lstm_numpy.py [--python OTHER_ENV/bin/python]
+    python assignments/<lab>/calibrate.py [--python OTHER_ENV/bin/python]
 """
 
 import sys
 
 import numpy as np
 
-from platform_matrix import Calibration, Figure, main
+from rnnlab.authoring.platform_matrix import Calibration, Figure, lab_of, main
 
-import solutions.rnn_lstm_numpy as reference
-
-LAB = "rnn_lstm_numpy"
+LAB, reference = lab_of(__file__)
 # What q7's hidden test swaps in from the reference while it runs the student's train_rnn.
 TRAINING_PIECES = ["init_rnn", "forward_pass", "backward_pass", "clip_gradient_norm", "update_parameters",
                    "one_hot_encode", "one_hot_encode_sequence", "cross_entropy"]

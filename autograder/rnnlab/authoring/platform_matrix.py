@@ -4,15 +4,15 @@ A lab's calibration script lists ``Calibration``s: a check that judges what trai
 produced, the figures it compares with thresholds, a ``measure(module, seed)`` that computes
 them exactly as the test does, and the catalogue's variants to measure beside the
 reference.  ``main`` runs every measurement in worker processes under every CPU profile this
-machine can emulate (``autograder.platforms``: OpenBLAS SkylakeX, Haswell, Sandybridge and
+machine can emulate (``rnnlab.authoring.platforms``: OpenBLAS SkylakeX, Haswell, Sandybridge and
 torch's matching kernels), with 1 and 2 threads, in every Python environment given with
 ``--python`` (another numpy), for the reference on seeds 0-9 and each variant on seeds 0-2;
 then prints, for every figure, the range over the matrix, the worst case, its margin to the
 threshold and the spread of the reference.  A verdict that differs anywhere in the matrix
 is printed as MIXED and the script exits with 1.
 
-    python benchmarks/calibrate_<lab>.py [--python OTHER_ENV/bin/python] [--jobs 2] [--save runs.json]
-    python benchmarks/calibrate_<lab>.py --report runs.json     (after a threshold changed)
+    python assignments/<lab>/calibrate.py [--python OTHER_ENV/bin/python] [--jobs 2] [--save runs.json]
+    python assignments/<lab>/calibrate.py --report runs.json     (after a threshold changed)
 """
 
 import argparse
@@ -28,12 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from autograder.labs import SOLUTIONS  # noqa: E402
-from autograder.platforms import available_profiles, environment  # noqa: E402
-from autograder.variants import catalogue  # noqa: E402
+from .labs import ROOT, SOLUTIONS, reference_module
+from .platforms import available_profiles, environment
+from .variants import catalogue
 
 
 @dataclass(frozen=True)
@@ -63,7 +60,14 @@ class Calibration:
     figures: tuple
     measure: Callable  # (module, seed) -> {figure key: value}
     variants: tuple = ()
-    setup: Callable = None  # run once per worker before measuring (loads a corpus, say)
+    setup: Callable | None = None  # run once per worker before measuring (loads a corpus, say)
+
+
+def lab_of(script):
+    """``(lab name, reference module)`` of the lab whose folder holds ``script`` (a
+    calibration script's ``__file__``): the script names no lab, so a copied lab keeps working."""
+    lab = Path(script).resolve().parent.name
+    return lab, reference_module(lab)
 
 
 def variant_module(lab, name=None):

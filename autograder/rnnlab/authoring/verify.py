@@ -3,7 +3,7 @@
 A verdict must depend on the student's code, never on the grading machine.  This grades the
 lab's reference, its correct rewrites and its catalogue of buggy variants through the real
 autograder zip, once per platform: each CPU profile this machine can emulate
-(``autograder.platforms``), with as many threads as asked, in every Python environment given
+(``rnnlab.authoring.platforms``), with as many threads as asked, in every Python environment given
 (another numpy or torch) and, where torch sees a GPU, with the torch checks on CUDA.  Then it
 prints every verdict that differs between platforms, and any platform where a correct
 submission loses points.
@@ -84,11 +84,16 @@ def verdicts(out):
     return found
 
 
-def grade_on(platform, lab, autograder, submissions, out, jobs):
-    """Grade ``submissions`` on ``platform`` (a process of its own, in its environment)."""
+def grade_on(platform, lab, autograder, submissions, out, jobs, in_process=False):
+    """Grade ``submissions`` on ``platform`` (a process of its own, in its environment);
+    ``in_process``: check them without the engine (``rnnlab.authoring.in_process``)."""
     shutil.rmtree(out, ignore_errors=True)  # a report left from another run is no verdict of this one
-    command = [platform.python, "-m", "autograder.cli", "grade", lab, *map(str, submissions),
-               "--autograder", str(autograder), "--out", str(out), "--jobs", str(jobs)]
+    if in_process:
+        command = [platform.python, "-m", "rnnlab.authoring.in_process", str(autograder), *map(str, submissions),
+                   "--out", str(out)]
+    else:
+        command = [platform.python, "-m", "rnnlab.cli", "grade", lab, *map(str, submissions),
+                   "--autograder", str(autograder), "--out", str(out), "--jobs", str(jobs)]
     completed = subprocess.run(command, capture_output=True, text=True,
                                env=environment(platform.profile, platform.threads, platform.device))
     if completed.returncode != 0:
@@ -128,19 +133,21 @@ def _natural(name):
     return name.rstrip("0123456789"), int(digits or 0)
 
 
-def verify(lab, chosen, reference_only=False, jobs=1, out=None, log=print):
+def verify(lab, chosen, reference_only=False, jobs=1, out=None, log=print, in_process=False, built=None):
     """Grade ``lab``'s catalogue on each of ``chosen`` platforms; ``(by_platform, differences)``
-    where ``by_platform`` maps a platform's description to its verdicts."""
+    where ``by_platform`` maps a platform's description to its verdicts.  ``in_process``:
+    check each notebook without the engine, in seconds (the same verdicts, no isolation);
+    ``built``: the lab's ``BuildResult`` where it is built already."""
     with tempfile.TemporaryDirectory(prefix="rnnlab-verify-") as work:
         work = Path(work)
-        built = build_lab(lab, dist=work / "dist", refresh_template=False)
+        built = built or build_lab(lab, dist=work / "dist", refresh_template=False)
         submissions = write_catalogue(lab, built.solution_notebook, work / "submissions", reference_only)
         log(f"rnnlab verify {lab}: {len(submissions)} submissions on {len(chosen)} platforms")
         by_platform = {}
         for number, platform in enumerate(chosen, 1):
             started, described = time.monotonic(), describe(platform)
             found = grade_on(platform, lab, built.autograder_zip, submissions.values(),
-                             Path(out or work / "out") / f"{number:02d}-{platform.slug}", jobs)
+                             Path(out or work / "out") / f"{number:02d}-{platform.slug}", jobs, in_process)
             by_platform[described] = found
             totals = ", ".join(f"{name} {sum(v[0] for v in found[name].values()):g}/"
                                f"{sum(v[1] for v in found[name].values()):g}" for name in CORRECT if name in found)
@@ -148,7 +155,7 @@ def verify(lab, chosen, reference_only=False, jobs=1, out=None, log=print):
         return by_platform, differences(by_platform)
 
 
-def main(lab, profiles, threads, pythons, reference_only, jobs, out):
+def main(lab, profiles, threads, pythons, reference_only, jobs, out, in_process=False):
     """``rnnlab verify``: 0 when every verdict is the same everywhere and correct code keeps
     full marks, else 1."""
     unavailable = [p for p in profiles or [] if not PROFILES[p].available()]
@@ -159,7 +166,7 @@ def main(lab, profiles, threads, pythons, reference_only, jobs, out):
     if not chosen:
         print("rnnlab verify: no CPU profile runs on this machine", file=sys.stderr)
         return 1
-    _, found = verify(lab, chosen, reference_only, jobs, out)
+    _, found = verify(lab, chosen, reference_only, jobs, out, in_process=in_process)
     print("\n".join(["Verdicts that differ between platforms:", *found]) if found else
           "No verdict differs between platforms, and correct code keeps full marks on each.")
     return 1 if found else 0

@@ -22,8 +22,11 @@ import threading
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
+from typing import IO, Any, NotRequired, TypedDict
 
 from .remote import Connection, PeerGone, RemoteCallable
+from .results import Case
 
 # The checker runs only trusted code, but student code decides some of its inputs (the sizes
 # of the arrays it returns, the arguments of the reference functions it calls back): a cap
@@ -34,7 +37,28 @@ CHECKER_DATA_LIMIT = 2 * 2**30
 SUBMISSION_VARIABLE = "RNNLAB_SUBMISSION"
 
 
-def main():
+class Command(TypedDict):
+    """What the grader sends for one question, as one JSON line."""
+
+    question: str  # the test file tests/<question>.py
+    socket: str  # where to listen for the kernel
+    wait: float  # wall seconds to wait for the kernel, and for each of its answers
+    pid: int  # the kernel's process: no other may connect
+    uid: NotRequired[int | None]  # the kernel's user, who alone may open the socket
+    submission: NotRequired[str]  # the submission's folder (its checkpoints)
+
+
+class Report(TypedDict):
+    """What the checker answers for one question, as one JSON line (after ``{"listening":
+    PATH}`` once the socket is open)."""
+
+    question: str
+    cases: list[Case]
+    gone: NotRequired[str | None]  # why the kernel's line broke, if it did
+    error: NotRequired[str]  # why nothing could run
+
+
+def main() -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (CHECKER_DATA_LIMIT, CHECKER_DATA_LIMIT))
     # The verdicts go out on a descriptor of their own: nothing printed, from Python or C,
     # may mix with them.
@@ -46,7 +70,7 @@ def main():
     ExceptionTestFile = otter_test_files().ExceptionTestFile
 
     for line in sys.stdin:
-        command = json.loads(line)
+        command: Command = json.loads(line)
         sock = _accept_kernel(command, protocol)
         if sock is None:
             _send(protocol, {"question": command["question"], "cases": [],
@@ -62,7 +86,7 @@ def main():
 _OTTER_IMPORT = threading.Lock()
 
 
-def otter_test_files():
+def otter_test_files() -> ModuleType:
     """otter's own ``otter.test_files`` (which reads and runs a test file), imported before the
     rest of otter: ``otter/__init__`` pulls in its notebook API with pandas and nbconvert, 70
     MB that grading never uses, where a Gradescope container has 768 MB for everything.  The
@@ -72,12 +96,13 @@ def otter_test_files():
             spec = importlib.util.find_spec("otter")
             if spec is None:
                 raise ModuleNotFoundError("otter-grader is not installed", name="otter")
-            package = importlib.util.module_from_spec(spec)
+            package: Any = importlib.util.module_from_spec(spec)
+            loader: Any = spec.loader
 
-            def rest_of_otter(name):  # the package's own module __getattr__ (PEP 562), once
+            def rest_of_otter(name: str) -> Any:  # the package's own module __getattr__ (PEP 562), once
                 del package.__getattr__
                 try:
-                    spec.loader.exec_module(package)
+                    loader.exec_module(package)
                 except BaseException:
                     package.__getattr__ = rest_of_otter  # the next ask raises the real error again
                     raise
@@ -88,13 +113,14 @@ def otter_test_files():
         return importlib.import_module("otter.test_files")
 
 
-def _accept_kernel(command, protocol):
+def _accept_kernel(command: Command, protocol: IO[str]) -> socket.socket | None:
     """Listen at ``command["socket"]``, say so on ``protocol``, and accept the kernel with pid
     ``command["pid"]``; anyone else (another submission's kernel, found in /proc) is turned away."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(command["socket"])
-    if command.get("uid") is not None:  # the kernel runs as its own user, and only it may connect
-        os.chown(command["socket"], command["uid"], command["uid"])
+    uid = command.get("uid")
+    if uid is not None:  # the kernel runs as its own user, and only it may connect
+        os.chown(command["socket"], uid, uid)
         os.chmod(command["socket"], 0o600)
     listener.listen(4)
     deadline = time.monotonic() + command["wait"]
@@ -116,29 +142,41 @@ def _accept_kernel(command, protocol):
         listener.close()
 
 
-def run_tests(test_file, connection):
+def run_tests(test_file: Any, connection: Connection) -> Report:
     """Run every case of ``test_file`` against the kernel behind ``connection``."""
     env = RemoteCallable(connection, 0, ["builtins.dict"])
-    cases, gone = [], None
+    cases: list[Case] = []
+    gone: str | None = None
     for test_case in test_file.test_cases:
         if gone is None:
             try:
-                test_case.body.call_func(env)
-                passed, message = True, "✅ Test case passed"
+                cases.append(judge_case(test_file, test_case, env))
+                continue
             except PeerGone as error:
                 gone = str(error)
-            except Exception as error:
-                passed, message = False, "❌ Test case failed\n" + test_file._generate_error_message(error)
-        if gone is not None:
-            passed, message = False, "Not run: your kernel stopped while it was being checked."
-        cases.append({"name": test_case.body.test_func.__name__, "hidden": test_case.hidden,
-                      "points": test_case.points, "passed": passed, "message": message})
+        cases.append({"name": test_case.body.test_func.__name__, "hidden": test_case.hidden, "points": test_case.points,
+                      "passed": False, "message": "Not run: your kernel stopped while it was being checked."})
     if gone is None:
         connection.close()
     return {"question": test_file.name, "cases": cases, "gone": gone}
 
 
-def _send(stream, message):
+def judge_case(test_file: Any, test_case: Any, env: Any) -> Case:
+    """The verdict of one test case of ``test_file`` run with the notebook's globals ``env`` (a
+    remote handle while grading, a dict in ``rnnlab.authoring.in_process``).  ``PeerGone``
+    passes through: the kernel, not the case, failed."""
+    try:
+        test_case.body.call_func(env)
+        passed, message = True, "✅ Test case passed"
+    except PeerGone:
+        raise
+    except Exception as error:
+        passed, message = False, "❌ Test case failed\n" + test_file._generate_error_message(error)
+    return {"name": test_case.body.test_func.__name__, "hidden": test_case.hidden, "points": test_case.points,
+            "passed": passed, "message": message}
+
+
+def _send(stream: IO[str], message: Report | dict[str, Any]) -> None:
     stream.write(json.dumps(message) + "\n")
     stream.flush()
 
@@ -146,7 +184,7 @@ def _send(stream, message):
 class CheckerProcess:
     """The grader's handle on a running checker: send a command, read a line, with timeouts."""
 
-    def __init__(self, source):
+    def __init__(self, source: Path) -> None:
         import subprocess
         import threading
 
@@ -157,39 +195,41 @@ class CheckerProcess:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env={**os.environ, **thread_pinning(),
                  "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
-        self.lines = queue.Queue()
+        assert self.process.stdin is not None and self.process.stdout is not None  # both are pipes
+        self.stdin, self.stdout = self.process.stdin, self.process.stdout
+        self.lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
-    def _read(self):
-        for line in self.process.stdout:
+    def _read(self) -> None:
+        for line in self.stdout:
             try:
                 self.lines.put(json.loads(line))
             except ValueError:
                 continue
         self.lines.put(None)
 
-    def send(self, command):
+    def send(self, command: Command) -> bool:
         """Send one command; False when the checker is gone."""
         try:
-            self.process.stdin.write(json.dumps(command) + "\n")
-            self.process.stdin.flush()
+            self.stdin.write(json.dumps(command) + "\n")
+            self.stdin.flush()
             return True
         except OSError:
             return False
 
-    def receive(self, timeout):
+    def receive(self, timeout: float) -> dict[str, Any] | None:
         """The checker's next line, or None when it has stopped or said nothing in time."""
         try:
             return self.lines.get(timeout=timeout)
         except queue.Empty:
             return None
 
-    def stop(self):
+    def stop(self) -> None:
         """Kill the checker; safe to call twice."""
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
+        for stream in (self.stdin, self.stdout):
             try:
                 stream.close()
             except OSError:

@@ -1,6 +1,7 @@
 """The ``rnnlab`` command: build labs, grade submissions, run the demo."""
 
 import argparse
+import logging
 import os
 import shutil
 import sys
@@ -9,12 +10,15 @@ from pathlib import Path
 
 import nbformat
 
-from . import batch, grading, reports, verify
-from .platforms import PROFILES
-from .build import DIST, build_lab
-from .checks.corpora import CORPORA, CorpusNotFound, corpus_path
-from .labs import available_labs
-from .variants import buggy_notebook, catalogue, example_files, write_submission
+from rnnlab_checks.corpora import CORPORA, CorpusNotFound, corpus_path
+from rnnlab_engine import grading
+
+from .authoring import verify
+from .authoring.build import DIST, build_lab
+from .authoring.labs import available_labs
+from .authoring.platforms import PROFILES
+from .authoring.variants import buggy_notebook, catalogue, example_files, write_submission
+from .batch import batch, reports
 
 
 def autograder_zip(lab, dist=None):
@@ -71,6 +75,8 @@ def grade(lab, submissions, out=None, jobs=1, details=None, autograder=None, **l
 def main(argv=None):
     """Entry point of the ``rnnlab`` console script."""
     parser = argparse.ArgumentParser(prog="rnnlab", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="say what is being done (-v: each step and submission; -vv: each cell and question)")
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="build student notebooks and autograder zips")
     build.add_argument("labs", nargs="*", help="labs to build (default: all)")
@@ -104,12 +110,17 @@ def main(argv=None):
                             help="the reference alone, without the correct rewrites and the buggy variants")
     verify_cmd.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
     verify_cmd.add_argument("--out", type=Path, help="keep every platform's reports here")
+    verify_cmd.add_argument("--in-process", action="store_true",
+                            help="check each notebook in one process, without the engine's kernel and limits: "
+                            "the same verdicts in half the time, for a lab's own notebooks only")
     corpus = commands.add_parser("corpus", help="find a corpus, downloading it once if need be; print its path")
     corpus.add_argument("name", choices=sorted(CORPORA))
     demo = commands.add_parser("demo", help="build every lab and grade its example submissions")
     demo.add_argument("labs", nargs="*", help=f"labs to show (default: all of {', '.join(available_labs())})")
     demo.add_argument("--out", type=Path, default=Path("grading-output"))
     args = parser.parse_args(argv)
+    logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger().setLevel([logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)])
     unknown = sorted(set(getattr(args, "labs", [])) - set(available_labs()))
     if unknown:
         parser.error(f"no lab named {', '.join(unknown)} (there are {', '.join(available_labs())})")
@@ -134,7 +145,7 @@ def run(args):
               memory_limit=args.memory_limit * 2**20)
     elif args.command == "verify":
         return verify.main(args.lab, args.profiles, args.threads, args.python, args.reference_only, args.jobs,
-                           args.out)
+                           args.out, args.in_process)
     else:
         missing = []
         for lab in args.labs or available_labs():

@@ -3,18 +3,17 @@
 ``assignments/<lab>/variants.py`` defines ``VARIANTS``, a list of ``Variant``: a realistic
 mistake written as a text substitution in the reference solution, the question that must
 lose points for it, and words its failure message must contain.  A lab whose submissions
-carry more than the notebook (trained checkpoints) defines ``example_files(folder)``, which
-writes those files.
+carry more than the notebook (trained checkpoints) defines ``example_files(folder,
+reference)``, which writes those files (``reference``: the lab's reference module).
 """
 
-import importlib.util
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from .labs import ASSIGNMENTS
+from .labs import lab_module, reference_module
 
 
 @dataclass(frozen=True)
@@ -30,19 +29,19 @@ class Variant:
 
 def catalogue(lab):
     """The buggy variants of ``lab`` (an empty list if it has none)."""
-    return list(getattr(_variants_module(lab), "VARIANTS", []))
+    return list(getattr(lab_module(lab, "variants"), "VARIANTS", []))
 
 
 def alternatives(lab):
     """Correct code of ``lab`` written differently (``ALTERNATIVES``): full marks expected."""
-    return list(getattr(_variants_module(lab), "ALTERNATIVES", []))
+    return list(getattr(lab_module(lab, "variants"), "ALTERNATIVES", []))
 
 
 def example_files(lab, folder):
     """Write the files an example submission of ``lab`` carries beside its notebook into
     ``folder``; their paths (none for a lab whose submission is the notebook alone)."""
-    make = getattr(_variants_module(lab), "example_files", None)
-    return make(Path(folder)) if make else []
+    make = getattr(lab_module(lab, "variants"), "example_files", None)
+    return make(Path(folder), reference_module(lab)) if make else []
 
 
 def write_submission(notebook, path, files=()):
@@ -79,16 +78,6 @@ def write_catalogue(lab, solution_notebook, folder, only_reference=False):
         paths[variant.name] = write_submission(buggy_notebook(solution_notebook, variant),
                                                folder / f"{variant.name}.ipynb", files)
     return paths
-
-
-def _variants_module(lab):
-    path = ASSIGNMENTS / lab / "variants.py"
-    if not path.exists():
-        return None
-    spec = importlib.util.spec_from_file_location(f"rnnlab_variants_{lab}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def buggy_notebook(solution_notebook, variant):

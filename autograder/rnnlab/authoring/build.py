@@ -5,8 +5,7 @@ Each step is a small function; ``build_lab`` runs them in order.
 """
 
 import hashlib
-import importlib
-import importlib.util
+import logging
 import io
 import json
 import shutil
@@ -21,19 +20,24 @@ import numpy as np
 import nbformat
 import yaml
 
-from .checks.corpora import CORPORA, corpus_path
-from .checks.reference import FIXTURES_FOLDER
-from .grading import IGNORED_CELL_TAG, WRITTEN_QUESTIONS
-from .labs import ASSIGNMENTS, ROOT, SOLUTIONS, Lab, load_lab
+from rnnlab_checks.corpora import CORPORA, corpus_path
+from rnnlab_checks.reference import FIXTURES_FOLDER, REFERENCE_MODULE, REFERENCE_PACKAGE
+from rnnlab_engine.grading import IGNORED_CELL_TAG, WRITTEN_QUESTIONS
+
+from .labs import ASSIGNMENTS, PACKAGES, ROOT, SOLUTIONS, Lab, lab_module, load_lab, reference_module
 
 CHECKS_PACKAGE = "rnnlab_checks"
-REFERENCE_PACKAGE = "rnnlab_reference"
+ENGINE_PACKAGE = "rnnlab_engine"
+# A lab's own checks, shipped beside its tests (for students and the grader alike).
+LAB_CHECKS = "lab_checks.py"
 DIST = ROOT / "dist"
 STUDENT_TEMPLATE = ROOT / "student_template"
 # What the zip's setup installs on Gradescope next to otter itself.
 GRADING_REQUIREMENTS = ["numpy>=1.26", "torch==2.13.0", "matplotlib"]
 # Fixed timestamp for the zip members, so that the same inputs give the same bytes.
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -59,9 +63,11 @@ def build_lab(name, dist=DIST, refresh_template=True):
     if out.exists():
         shutil.rmtree(out)
     staging.mkdir(parents=True)
+    log.info("%s: staging the checks, the reference, its corpora and fixtures", name)
     stage_support_files(lab, staging)
     master = staging / f"{name}.ipynb"
     nbformat.write(master_notebook(lab), master)
+    log.info("%s: otter assign", name)
     run_otter_assign(master, out / "otter")
     student_dir = out / "student"
     shutil.copytree(out / "otter" / "student", student_dir)
@@ -76,14 +82,15 @@ def build_lab(name, dist=DIST, refresh_template=True):
 
 
 def stage_support_files(lab, staging):
-    """Copy the checks library (for everyone), and the reference and the corpora its checks
-    read (autograder only)."""
-    shutil.copytree(ROOT / "autograder" / "checks", staging / CHECKS_PACKAGE,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    """Copy the checks library and the lab's own checks (for everyone), and the reference and
+    the corpora its checks read (autograder only)."""
+    shutil.copytree(PACKAGES / CHECKS_PACKAGE, staging / CHECKS_PACKAGE, ignore=shutil.ignore_patterns("__pycache__"))
+    if (ASSIGNMENTS / lab.name / LAB_CHECKS).is_file():
+        shutil.copy(ASSIGNMENTS / lab.name / LAB_CHECKS, staging / LAB_CHECKS)
     reference = staging / REFERENCE_PACKAGE
     reference.mkdir()
-    (reference / "__init__.py").write_text('"""Reference solutions: autograder only."""\n')
-    shutil.copy(SOLUTIONS / f"{lab.name}.py", reference / f"{lab.name}.py")
+    (reference / "__init__.py").write_text('"""The reference solution: autograder only."""\n')
+    shutil.copy(SOLUTIONS / f"{lab.name}.py", reference / f"{REFERENCE_MODULE}.py")
     add_corpora(lab, reference / "data", warn=True)  # the grader reads them offline
     freeze_fixtures(lab, reference / FIXTURES_FOLDER)
     if lab.manual_questions:  # the grader carries their answers into the reports
@@ -97,13 +104,10 @@ def freeze_fixtures(lab, folder):
     function of the reference module returning named float64 arrays) and write each result
     to ``folder/<name>.npz``.  What a check needs from training is made here, once, so that
     no check trains while grading (where the rounding of the grader's CPU would decide)."""
-    path = ASSIGNMENTS / lab.name / "fixtures.py"
-    if not path.exists():
+    module = lab_module(lab.name, "fixtures")
+    if module is None:
         return
-    spec = importlib.util.spec_from_file_location(f"rnnlab_fixtures_{lab.name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    reference = importlib.import_module(f"{SOLUTIONS.name}.{lab.name}")
+    reference = reference_module(lab.name)
     folder.mkdir(parents=True, exist_ok=True)
     for name, make in module.FIXTURES.items():
         write_arrays(folder / f"{name}.npz", make(reference))
@@ -139,7 +143,7 @@ def assignment_config(lab):
     return {
         "name": lab.name,
         "requirements": "requirements.txt",
-        "files": [CHECKS_PACKAGE],
+        "files": [CHECKS_PACKAGE] + ([LAB_CHECKS] if (ASSIGNMENTS / lab.name / LAB_CHECKS).is_file() else []),
         "autograder_files": [REFERENCE_PACKAGE],
         "tests": {"files": True, "ok_format": False},
         "export_cell": {"pdf": False, "run_tests": False, "files": lab.submission_files},
@@ -211,9 +215,7 @@ def normalise_notebook(path):
     nbformat.write(notebook, path)
 
 
-# The grading engine that runs inside the zip on Gradescope: rnnlab's own runner.
-ENGINE_PACKAGE = "rnnlab_engine"
-ENGINE_MODULES = ["grading.py", "kernel.py", "remote.py", "checker.py", "jail.py", "gradescope.py"]
+# The grading engine (rnnlab_engine) runs inside the zip on Gradescope: rnnlab's own runner.
 RUN_AUTOGRADER = """\
 #!/usr/bin/env bash
 # rnnlab grades with its own runner: limits, a kernel of its own user without network,
@@ -243,10 +245,8 @@ def gradescope_zip(autograder_dir, target):
             if not item.is_dir() and item.filename not in ("run_autograder", "run_otter.py"):
                 members[item.filename.removeprefix("files/") if item.filename.startswith(
                     f"files/{REFERENCE_PACKAGE}/") else item.filename] = source.read(item)
-    engine = ROOT / "autograder"
-    members[f"{ENGINE_PACKAGE}/__init__.py"] = b'"""rnnlab\'s grading engine, as shipped to Gradescope."""\n'
-    for module in ENGINE_MODULES:
-        members[f"{ENGINE_PACKAGE}/{module}"] = (engine / module).read_bytes()
+    for path in sorted((PACKAGES / ENGINE_PACKAGE).rglob("*.py")):
+        members[path.relative_to(PACKAGES).as_posix()] = path.read_bytes()
     members["run_autograder"] = RUN_AUTOGRADER.encode()
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
         for name in sorted(members):

@@ -11,7 +11,7 @@ every library at once; ``environment`` is what a process needs to run under it.
 import os
 from dataclasses import dataclass
 
-from .kernel import THREAD_VARIABLES, THREADS_VARIABLE
+from rnnlab_engine.kernel import THREAD_VARIABLES, THREADS_VARIABLE
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ THREAD_VARIABLES = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 # Threads per numerical library in the kernel and the checker: one, unless this says more
 # (``rnnlab verify`` grades with two, as a student's code may ask for).
 THREADS_VARIABLE = "RNNLAB_THREADS"
-# What picks a numerical library's CPU kernels (see ``autograder.platforms``): handed on to
+# What picks a numerical library's CPU kernels (see ``rnnlab.authoring.platforms``): handed on to
 # the kernel, so that a verification run grades as an older CPU would.
 PLATFORM_VARIABLES = ("OPENBLAS_CORETYPE", "MKL_ENABLE_INSTRUCTIONS", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")
 # What one piece of code may print before the rest is dropped (the grade is still written).
@@ -237,7 +237,7 @@ class _IsolatedKernelManager(AsyncKernelManager):
     """Starts the kernel inside ``sandbox()``; ``jail`` is the command prefix to use and
     ``kernel_user`` the user who must be able to read the connection file."""
 
-    jail = []
+    jail: list[str] = []
     kernel_user = None
 
     def write_connection_file(self, **kwargs):

@@ -16,13 +16,14 @@ submission has a budget of both, and, where the platform kills at a fixed time
 
 import functools
 import json
+import logging
 import os
 import shutil
 import tempfile
 import time
 import zipfile
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -30,6 +31,9 @@ import nbformat
 from . import remote
 from .checker import CheckerProcess, otter_test_files
 from .kernel import OUTPUT_LIMIT, LimitedKernel, RunLimits, Usage
+from .results import QuestionResult, SubmissionResult, feedback_text
+
+log = logging.getLogger(__name__)
 
 # A submission's seconds, not counting waits for a busy CPU.  Gradescope gives a submission
 # 10 minutes: there the same 540 s are also a ceiling of wall time (1 minute is kept for its
@@ -44,11 +48,10 @@ CELL_TIME_LIMIT = 120
 QUESTION_TIME_LIMIT = 120
 # Where no platform sets a ceiling, the wall time a cell or a question may take, as a
 # multiple of the submission's time left: generous, because each round trip between the
-# kernel and the checker waits its turn on a busy machine (char_rnn_numpy's q10, 28 s of
-# CPU, took 1,596 s of wall time beside 32 busy processes on two cores).
+# kernel and the checker waits its turn on a busy machine (the char-level NumPy lab's
+# q10, 28 s of CPU, took 1,596 s of wall time beside 32 busy processes on two cores).
 WALL_CEILING_FACTOR = 20
 MEMORY_LIMIT = 768 * 2**20
-FEEDBACK_LIMIT = 20_000
 NO_KERNEL = "the kernel was restarted, and died again while the cells that worked were replayed"
 # Cells with otter's tag are not run while grading (training on a whole corpus, say).
 IGNORED_CELL_TAG = "otter_ignore"
@@ -112,86 +115,6 @@ def _remote_prelude():
 
 class SubmissionError(Exception):
     """The submission cannot be graded at all; the message says what to fix."""
-
-
-@dataclass
-class QuestionResult:
-    """Score and feedback of one question, with what checking it used (of its last try):
-    CPU seconds of the kernel and the checker, wall seconds, and the seconds of those spent
-    waiting for a busy CPU; ``attempts`` is 2 when it ran out of time once and was run again."""
-
-    name: str
-    score: float
-    possible: float
-    status: str = "graded"
-    output: str = ""
-    cases: list = field(default_factory=list)
-    cpu_seconds: float = 0.0
-    wall_seconds: float = 0.0
-    waited_seconds: float = 0.0
-    attempts: int = 0
-
-    @property
-    def failed_cases(self):
-        """Names of the test cases that failed (all of them if the question could not run)."""
-        return [c["name"] for c in self.cases if not c["passed"]]
-
-
-@dataclass
-class SubmissionResult:
-    """The grade of one submission."""
-
-    submission: str
-    status: str
-    questions: list
-    messages: list = field(default_factory=list)
-    seconds: float = 0.0
-    peak_memory: int = 0
-    images: list = field(default_factory=list)
-    student: dict = field(default_factory=dict)
-    fingerprint: str = ""
-    isolation: dict = field(default_factory=dict)
-    written: list = field(default_factory=list)
-    cpu_seconds: float = 0.0
-    waited_seconds: float = 0.0
-
-    @property
-    def score(self):
-        """Points earned."""
-        return sum(q.score for q in self.questions)
-
-    @property
-    def possible(self):
-        """Points possible."""
-        return sum(q.possible for q in self.questions)
-
-    def to_gradescope(self):
-        """The submission's ``results.json`` in Gradescope's schema."""
-        return {
-            "score": self.score,
-            "execution_time": round(self.seconds),
-            "output": "\n".join(self.messages) or "Graded.",
-            "tests": [{"name": q.name, "score": q.score, "max_score": q.possible,
-                       "status": "passed" if q.score >= q.possible else "failed",
-                       "output": q.output[:FEEDBACK_LIMIT], "visibility": "visible"}
-                      for q in self.questions]
-            + [{"name": f"{w['name']} (written, {w['points']:g} pts, graded by hand)", "score": 0, "max_score": 0,
-                "output": (w["answer"] or "(no answer)")[:FEEDBACK_LIMIT], "visibility": "visible"}
-               for w in self.written],
-            "rnnlab": {"submission": self.submission, "status": self.status, "messages": self.messages,
-                       "seconds": round(self.seconds, 1), "cpu_seconds": round(self.cpu_seconds, 1),
-                       "waited_seconds": round(self.waited_seconds, 1), "peak_memory": self.peak_memory,
-                       "student": self.student, "fingerprint": self.fingerprint,
-                       "isolation": self.isolation, "written": self.written,
-                       "questions": [asdict(q) for q in self.questions]},
-        }
-
-    @classmethod
-    def from_gradescope(cls, stored):
-        """Rebuild a result from the ``results.json`` that ``to_gradescope`` wrote."""
-        own = dict(stored["rnnlab"])
-        own["questions"] = [QuestionResult(**q) for q in own["questions"]]
-        return cls(**own)
 
 
 def grade_submission(autograder_zip, submission, **limits):
@@ -273,6 +196,8 @@ class Autograder:
         result.submission = Path(submission).stem
         result.seconds = time.monotonic() - started
         result.cpu_seconds, result.waited_seconds = budget.cpu, budget.waited
+        log.info("%s: %g/%g, %s, in %.0f s", result.submission, result.score, result.possible, result.status,
+                 result.seconds)
         return result
 
 
@@ -284,7 +209,7 @@ class Budget:
 
     time_limit: float
     cpu_limit: float
-    wall_limit: float = None
+    wall_limit: float | None = None
     started: float = field(default_factory=time.monotonic)
     cpu: float = 0.0
     waited: float = 0.0
@@ -329,7 +254,7 @@ class Budget:
 
 def _installation_private_paths():
     """Where an instructor grades from a checkout: its solutions, assignments and builds."""
-    installation = Path(__file__).resolve().parent.parent
+    installation = Path(__file__).resolve().parents[2]
     return [installation / name for name in ("solutions", "assignments", "dist")]
 
 
@@ -410,6 +335,13 @@ def written_answers(notebook, written_questions):
             for question, answer in zip(written_questions, cells + [""] * len(written_questions))]
 
 
+def graded_cells(notebook):
+    """The sources of the code cells that grading runs, in order (not those tagged
+    ``IGNORED_CELL_TAG``)."""
+    return [cell.source for cell in notebook.cells
+            if cell.cell_type == "code" and IGNORED_CELL_TAG not in cell.metadata.get("tags", [])]
+
+
 def install_support_files(source, submission):
     """As otter does, the zip's ``files/`` go next to the notebook; the tests and the
     reference do not: they stay with the checker, out of the student's reach."""
@@ -448,11 +380,9 @@ class _Run:
         self.kernel_ok = False
 
     def grade(self, notebook, questions):
-        code_cells = [c.source for c in notebook.cells
-                      if c.cell_type == "code" and IGNORED_CELL_TAG not in c.metadata.get("tags", [])]
         results = []
         try:
-            for number, source in enumerate(code_cells, 1):
+            for number, source in enumerate(graded_cells(notebook), 1):
                 self._run_cell(number, source)
             for name, points in questions:
                 results.append(self._run_question(name, points))
@@ -476,6 +406,7 @@ class _Run:
             return
         self.kernel_ok = True
         self.kernel.shutdown()
+        log.debug("starting the kernel and replaying %d cells", len(self.replay))
         self.kernel.start()
         for source in self.replay:
             if self.budget.time_left() <= 0:
@@ -501,6 +432,7 @@ class _Run:
             self.messages.append(f"Code cell {number} was not run: {NO_KERNEL}.")
             return
         outcome = self._run(source, self.cell_time_limit)
+        log.debug("cell %d: %s (%.1f s CPU, %.1f s)", number, outcome.status, outcome.usage.cpu, outcome.usage.wall)
         if outcome.truncated:
             self.messages.append(f"Code cell {number} printed more than {OUTPUT_LIMIT:,} characters; "
                                  "the rest of its output was dropped.")
@@ -517,6 +449,7 @@ class _Run:
         """Check question ``name``; a try that ran out of time while far under its CPU limit
         (a busy machine, or code that waits) is run once more, and the result says so."""
         result, outcome = self._check_question(name, points)
+        log.debug("%s: %g/%g, %s", name, result.score, points, result.status)
         if outcome is None or outcome.limit != "time" or outcome.usage.cpu >= self.question_time_limit / 2 \
                 or self.budget.time_left() <= 0:
             return result
@@ -571,29 +504,13 @@ class _Run:
         if not finished:
             self.kernel_ok = False
             return QuestionResult(name, score, points, outcome.status,
-                                  f"While checking {name}, your code {outcome.error}.\n" + _feedback(cases),
+                                  f"While checking {name}, your code {outcome.error}.\n" + feedback_text(cases),
                                   cases, **usage), outcome
         if not cases or report.get("gone") or report.get("error"):
             problem = (report or {}).get("error") or (report or {}).get("gone") or outcome.error or "no result"
             return QuestionResult(name, score, points, "error",
                                   f"The checks of {name} could not run: {problem}.", cases, **usage), outcome
-        return QuestionResult(name, score, points, "graded", _feedback(cases), cases, **usage), outcome
-
-
-def _feedback(cases):
-    lines = []
-    for case in cases:
-        kind = "hidden" if case["hidden"] else "public"
-        if case["passed"]:
-            lines.append(f"PASS {case['name']} ({kind}, {case['points']:g} pt)")
-        else:
-            lines.append(f"FAIL {case['name']} ({kind}, {case['points']:g} pt)\n"
-                         + _indent(case["message"].replace("❌ Test case failed\n", "")))
-    return "\n".join(lines)
-
-
-def _indent(text):
-    return "\n".join("    " + line for line in text.splitlines())
+        return QuestionResult(name, score, points, "graded", feedback_text(cases), cases, **usage), outcome
 
 
 def _natural_key(name):

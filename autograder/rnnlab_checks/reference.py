@@ -4,28 +4,31 @@ import importlib
 from contextlib import contextmanager
 from pathlib import Path
 
-# Where the build freezes what the checks need from training (``rnnlab_reference/fixtures``).
+# The package the build puts the lab's reference in, with what its checks read: the
+# reference module itself, whatever the lab is called, and the fixtures frozen at build time.
+REFERENCE_PACKAGE = "rnnlab_reference"
+REFERENCE_MODULE = "solution"
 FIXTURES_FOLDER = "fixtures"
 # The reference's training functions, which no check may call while grading.
 TRAINING_PREFIX = "train"
 
 
-def reference_solution(lab):
-    """The reference module of ``lab`` while grading, or None in a student's notebook.
+def reference_solution():
+    """The lab's reference module while grading, or None in a student's notebook.
 
     Only a missing ``rnnlab_reference`` means a notebook: a module the reference itself
     fails to import is an error, or the checks would quietly judge with the student's code.
     Its training functions (``train...``) raise: a model trained while grading depends on the
     rounding of the grader's CPU, so a check works on a fixture frozen at build time instead."""
     try:
-        module = importlib.import_module(f"rnnlab_reference.{lab}")
+        module = importlib.import_module(f"{REFERENCE_PACKAGE}.{REFERENCE_MODULE}")
     except ModuleNotFoundError as error:
-        if error.name not in ("rnnlab_reference", f"rnnlab_reference.{lab}"):
+        if error.name not in (REFERENCE_PACKAGE, f"{REFERENCE_PACKAGE}.{REFERENCE_MODULE}"):
             raise
         return None
     for name, value in list(vars(module).items()):
         if name.startswith(TRAINING_PREFIX) and callable(value) and not isinstance(value, _RefusedTraining):
-            setattr(module, name, _RefusedTraining(f"{lab}.{name}"))
+            setattr(module, name, _RefusedTraining(name))
     return module
 
 
@@ -45,7 +48,7 @@ def fixture(name):
     """The arrays the build froze as ``name`` (a dict: array name -> array), for a hidden test."""
     import numpy as np
 
-    package = importlib.import_module("rnnlab_reference")
+    package = importlib.import_module(REFERENCE_PACKAGE)
     path = Path(package.__file__).parent / FIXTURES_FOLDER / f"{name}.npz"
     if not path.is_file():
         raise FileNotFoundError(f"the autograder zip has no fixture {name!r}: it was built without the lab's "
@@ -54,24 +57,24 @@ def fixture(name):
         return {key: arrays[key] for key in arrays.files}
 
 
-def trusted(lab, env, name):
+def trusted(env, name):
     """The reference ``name`` while grading, else the notebook's own (for student feedback).
 
     A check of one question uses it for the functions of the other questions it depends on,
     so that a bug costs points only on the question where it is.
     """
-    reference = reference_solution(lab)
+    reference = reference_solution()
     return getattr(reference, name) if reference is not None else env.get(name)
 
 
-def reference_globals(lab, env, names):
+def reference_globals(env, names):
     """While grading, swap the notebook globals ``names`` for the reference versions.
 
     A student function that calls other notebook functions (a training loop calling
     ``forward_pass``) looks them up in the notebook's globals at call time, so this judges
     that function alone.  In a student's notebook (no reference) nothing is swapped.
     """
-    reference = reference_solution(lab)
+    reference = reference_solution()
     return swapped_globals(env, {} if reference is None else {n: getattr(reference, n) for n in names})
 
 
@@ -98,18 +101,18 @@ def grading_text(name):
     from . import corpora
 
     try:
-        package = importlib.import_module("rnnlab_reference")
+        package = importlib.import_module(REFERENCE_PACKAGE)
     except ModuleNotFoundError:
         return corpora.load_corpus(name)
     return corpora.load_corpus(name, Path(package.__file__).parent / "data" / corpora.CORPORA[name].filename)
 
 
-def forward_for_backward(lab, env, name, *args):
+def forward_for_backward(env, name, *args):
     """What a backward check feeds the student's backward: the student's own forward result
     (their cache layout, their containers) when it matches the trusted forward's wherever
     that is an array, else the trusted forward's, so that a forward bug is not charged to
     the backward."""
-    expected = trusted(lab, env, name)(*args)
+    expected = trusted(env, name)(*args)
     try:
         result = env[name](*args)
         if len(result) == len(expected) and all(map(_same_values, result, expected)):
@@ -122,15 +125,13 @@ def forward_for_backward(lab, env, name, *args):
 def _same_values(value, expected):
     import numpy as np
 
+    from .arrays import same_array
+
     if isinstance(expected, dict):  # per-step dicts (xs, hs, ps): the same steps, the same values
         return isinstance(value, dict) and set(value) == set(expected) and all(
             _same_values(value[k], expected[k]) for k in expected)
     try:
-        expected = np.asarray(expected, dtype=np.float64)
+        np.asarray(expected, dtype=np.float64)
     except (TypeError, ValueError):
         return True  # not an array (a cache of the student's own layout): nothing to compare
-    try:
-        value = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False
-    return value.shape == expected.shape and bool(np.allclose(value, expected, rtol=1e-5, atol=1e-8))
+    return same_array(value, expected, rtol=1e-5, atol=1e-8)

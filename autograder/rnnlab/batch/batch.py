@@ -10,6 +10,7 @@ not graded again.
 
 import hashlib
 import json
+import logging
 import zipfile
 from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -19,9 +20,13 @@ from pathlib import Path
 import yaml
 from tqdm import tqdm
 
-from . import grading, reports
+from rnnlab_engine import grading, results
+
+from . import reports
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -146,8 +151,9 @@ def grade_one(autograder, submission, fingerprint, **limits):
     try:
         result = autograder.grade(submission.path, **limits)
     except Exception as error:  # a bug of ours must not stop the batch
-        result = grading.SubmissionResult("", "error", [
-            grading.QuestionResult(name, 0.0, points, "not graded", "") for name, points in autograder.questions],
+        log.exception("%s: the grader failed", submission.id)
+        result = results.SubmissionResult("", "error", [
+            results.QuestionResult(name, 0.0, points, "not graded", "") for name, points in autograder.questions],
             [f"rnnlab failed to grade this submission ({type(error).__name__}: {error}); "
              "grade it again, or report it."])
     result.submission = submission.id
@@ -162,7 +168,7 @@ def previous_result(out, submission_id, fingerprint):
     try:
         stored = json.loads(path.read_text())
         if stored["rnnlab"]["fingerprint"] == fingerprint and stored["rnnlab"]["status"] != "error":
-            return grading.SubmissionResult.from_gradescope(stored)
+            return results.SubmissionResult.from_gradescope(stored)
     except (OSError, ValueError, KeyError, TypeError):
         pass
     return None

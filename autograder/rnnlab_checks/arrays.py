@@ -58,6 +58,16 @@ def check_finite(what, value):
     return array
 
 
+def same_array(value, expected, rtol=VALUE_RTOL, atol=VALUE_ATOL):
+    """Whether ``value`` and ``expected`` are numeric arrays of one shape and close in value:
+    the yes-or-no form of ``check_close``, for a check that decides what to compare next."""
+    try:
+        value, expected = np.asarray(value, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return value.shape == expected.shape and bool(np.allclose(value, expected, rtol=rtol, atol=atol))
+
+
 def check_close(what, value, expected, rtol=VALUE_RTOL, atol=VALUE_ATOL):
     """Fail unless ``value`` matches ``expected`` in shape and value; names the worst index."""
     expected = np.asarray(expected, dtype=np.float64)

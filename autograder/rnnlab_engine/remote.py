@@ -468,7 +468,7 @@ class RemoteObject:
     def __str__(self):
         return self._request("str")
 
-    @property
+    @property  # type: ignore[misc]  # isinstance() reads it; nothing may set it
     def __class__(self):
         """The torch module class the object is (so that ``isinstance(handle, torch.nn.LSTM)``
         holds), else ``RemoteObject``: handles never pass for data, which crosses by value."""

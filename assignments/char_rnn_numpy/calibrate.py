@@ -1,5 +1,5 @@
-"""Figures behind the learning and text thresholds of char_rnn_numpy (the q10 hidden test),
-over the platform matrix (``platform_matrix.py``).
+"""Figures behind the learning and text thresholds of this lab (the q10 hidden test),
+over the platform matrix (``rnnlab.authoring.platform_matrix``).
 
 Trains the reference's ``train`` over seeds 0-9, and the training-loop bugs of the
 catalogue, exactly as the hidden test does (2000 iterations on 20,000 characters of
@@ -7,19 +7,19 @@ Sherlock Holmes, with the reference's pieces), and prints the range of what the 
 sit between: the fall of the smooth loss, the held-out loss, and the share of real words
 and the compression ratio of a sampled text.
 
-    RNNLAB_DATA=../shared/data python benchmarks/calibrate_char_rnn_numpy.py [--python OTHER_ENV/bin/python]
+    RNNLAB_DATA=../shared/data python assignments/<lab>/calibrate.py [--python OTHER_ENV/bin/python]
 """
 
 import sys
 
 import numpy as np
 
-from platform_matrix import Calibration, Figure, main
+from lab_checks import TRAINING_PIECES
+from rnnlab.authoring.platform_matrix import Calibration, Figure, lab_of, main
+from rnnlab_checks.corpora import load_corpus
+from rnnlab_checks.text import compression_ratio, real_word_share, vocabulary_of
 
-import solutions.char_rnn_numpy as reference
-from autograder.checks.corpora import load_corpus
-from autograder.checks.text import compression_ratio, real_word_share, vocabulary_of
-from autograder.checks.training import TRAINING_PIECES
+LAB, reference = lab_of(__file__)
 
 SHERLOCK = {}
 
@@ -47,7 +47,7 @@ def q10_figures(module, seed):
 
 
 CALIBRATIONS = [
-    Calibration("char_rnn_numpy", "q10.py::test_learns_sherlock_holmes",
+    Calibration(LAB, "q10.py::test_learns_sherlock_holmes",
                 (Figure("fall", "fall of the smooth loss", 40.0, ">="),
                  Figure("nats", "held-out loss (nats/char)", 2.5),
                  Figure("words", "real words in 600 sampled characters", 0.08, ">="),

@@ -15,27 +15,9 @@ def random_params(rng, shapes, scale=0.5):
     return tuple(rng.normal(0.0, scale, shape) for shape in shapes)
 
 
-def rnn_shapes(hidden_size, vocab_size):
-    """Shapes of (U, V, W, b_hidden, b_out)."""
-    return [(hidden_size, vocab_size), (hidden_size, hidden_size), (vocab_size, hidden_size),
-            (hidden_size, 1), (vocab_size, 1)]
-
-
-def lstm_shapes(hidden_size, vocab_size):
-    """Shapes of (W_f, W_i, W_g, W_o, W_v, b_f, b_i, b_g, b_o, b_v)."""
-    z = hidden_size + vocab_size
-    return [(hidden_size, z)] * 4 + [(vocab_size, hidden_size)] + [(hidden_size, 1)] * 4 + [(vocab_size, 1)]
-
-
 def mean_cross_entropy(outputs, targets):
     """Mean cross-entropy per token of probability columns against one-hot targets."""
     return float(-np.mean([np.log(np.asarray(o)[np.argmax(y), 0]) for o, y in zip(outputs, targets)]))
-
-
-def char_rnn_shapes(hidden_size, vocab_size):
-    """Shapes of (U, W, V, b, c) of the char-level RNN."""
-    return [(hidden_size, vocab_size), (hidden_size, hidden_size), (vocab_size, hidden_size),
-            (hidden_size, 1), (vocab_size, 1)]
 
 
 def notebook_generator(env, seed):

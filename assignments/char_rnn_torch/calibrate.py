@@ -1,7 +1,7 @@
-"""Calibration of the thresholds of char_rnn_torch: q4's learning check over the platform
+"""Calibration of the thresholds of this lab: q4's learning check over the platform
 matrix, and the checkpoint thresholds of q7 and q8.
 
-By default, q4's 150-step run on Sherlock (``platform_matrix.py``): the reference on seeds
+By default, q4's 150-step run on Sherlock (``rnnlab.authoring.platform_matrix``): the reference on seeds
 0-9, the catalogue's training bugs, and the q2 bugs that still train (which must pass here,
 so that they cost points on q2 only), under every CPU profile, 1 and 2 threads.
 
@@ -11,8 +11,8 @@ character on ``HELD_OUT``), the share of real words, the compression ratio and t
 distance of 1000 sampled characters.  A checkpoint is trained by the student, not while
 grading: the grader only runs it forward.
 
-    RNNLAB_DATA=../shared/data python benchmarks/calibrate_char_rnn_torch.py [--python OTHER_ENV/bin/python]
-    RNNLAB_DATA=../shared/data python benchmarks/calibrate_char_rnn_torch.py --checkpoints [--notebook]
+    RNNLAB_DATA=../shared/data python assignments/<lab>/calibrate.py [--python OTHER_ENV/bin/python]
+    RNNLAB_DATA=../shared/data python assignments/<lab>/calibrate.py --checkpoints [--notebook]
 
 ``--notebook`` also trains both models with the notebook's budget (2000 steps of 64 x 100),
 which takes several minutes.
@@ -22,17 +22,16 @@ import argparse
 import contextlib
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from lab_checks import HELD_OUT, SAMPLE_PRIME
+from rnnlab.authoring.platform_matrix import Calibration, Figure, lab_of, main as matrix_main
+from rnnlab_checks.corpora import load_corpus
+from rnnlab_checks.text import compression_ratio, real_word_share, vocabulary_of
+from rnnlab_checks.torch_models import character_distance, held_out_loss
 
-from autograder.checks.corpora import load_corpus  # noqa: E402
-from autograder.checks.text import compression_ratio, real_word_share, vocabulary_of  # noqa: E402
-from autograder.checks.torch_models import HELD_OUT, SAMPLE_PRIME, character_distance, held_out_loss  # noqa: E402
-from platform_matrix import Calibration, Figure, main as matrix_main  # noqa: E402
-from solutions import char_rnn_torch as reference  # noqa: E402
+LAB, reference = lab_of(__file__)
 
 EXAMPLE = {"num_steps": 400, "batch_size": 32, "seq_length": 100, "lr": 3e-3}
 NOTEBOOK = {"num_steps": 2000, "batch_size": 64, "seq_length": 100, "lr": 2e-3}
@@ -118,7 +117,7 @@ def q4_figures(module, seed):
 
 
 CALIBRATIONS = [
-    Calibration("char_rnn_torch", "q4.py::test_training_learns_on_sherlock",
+    Calibration(LAB, "q4.py::test_training_learns_on_sherlock",
                 (Figure("loss", "mean loss of the last 10 of 150 steps (nats/char)", 2.68),),
                 q4_figures, ("no_zero_grad", "hidden_reset_every_chunk", "loss_averaged_per_sequence",
                              "no_random_offset", "decoder_on_the_embedding", "batch_first_missing",

@@ -1,22 +1,29 @@
 """Where a lab's parts live, read into one typed description.
 
-A lab ``L`` is ``solutions/L.py`` (the reference, cut into cells at ``# %% [name]``),
-``assignments/L/narrative.md`` (the text, with markers placing cells and questions) and
-``assignments/L/tests/qN.py`` (one file of test functions per question).  An optional
-``assignments/L/lab.toml`` names the corpora its checks read (``corpora = ["sherlock"]``) and
-the files a submission carries beside the notebook (``submission_files = ["model.pt"]``, which
-the notebook's export cell zips with it).
+A lab ``L`` is ``solutions/L.py`` (the reference, cut into cells at ``# %% [name]``) and the
+folder ``assignments/L/``: ``narrative.md`` (the text, with markers placing cells and
+questions), ``tests/qN.py`` (one file of test functions per question) and ``lab.toml``: its
+autograded ``points``, the ``corpora`` its checks read (``["sherlock"]``), the
+``submission_files`` handed in beside the notebook (which the export cell zips with it), and,
+under ``[student]``, what a stub's failing check says (``unfilled``) and how the notebook's
+training is cut short when the solution is run as a student would (``shortened``).  The
+folder's optional modules (``lab_checks``, ``fixtures``, ``variants``) are read by
+``lab_module``.
 """
 
 import ast
+import importlib
+import importlib.util
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checks.corpora import CORPORA
+from rnnlab_checks.corpora import CORPORA
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
+# rnnlab's packages: the tools (rnnlab) and the two that ship whole (rnnlab_engine, rnnlab_checks).
+PACKAGES = ROOT / "autograder"
 SOLUTIONS = ROOT / "solutions"
 ASSIGNMENTS = ROOT / "assignments"
 
@@ -58,6 +65,7 @@ class Lab:
     questions: dict
     corpora: list = field(default_factory=list)
     submission_files: list = field(default_factory=list)
+    student: "StudentNotebook | None" = None
 
     @property
     def points(self):
@@ -70,10 +78,41 @@ class Lab:
         return [q for q in self.questions.values() if q.manual]
 
 
+@dataclass(frozen=True)
+class StudentNotebook:
+    """What the test suite expects of the notebook as handed out (``[student]`` in lab.toml)."""
+
+    unfilled_question: str
+    unfilled_message: str
+    shortened: tuple = ()
+
+
+LAB_SETTINGS = {"points", "corpora", "submission_files", "student"}
+STUDENT_SETTINGS = {"unfilled", "shortened"}
+
+
 def available_labs():
     """Names of the labs that have both a solution and an assignment folder."""
     return sorted(p.stem for p in SOLUTIONS.glob("*.py")
                   if p.stem != "__init__" and (ASSIGNMENTS / p.stem / "narrative.md").exists())
+
+
+def lab_module(lab, name):
+    """The module ``assignments/<lab>/<name>.py`` (``variants``, ``fixtures``, ``lab_checks``),
+    or None where the lab has none; loaded under a name of its own, so that two labs' modules
+    of one name never meet."""
+    path = ASSIGNMENTS / lab / f"{name}.py"
+    if not path.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location(f"rnnlab_{lab}_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def reference_module(lab):
+    """The reference solution of ``lab``, imported (``solutions.<lab>``)."""
+    return importlib.import_module(f"{SOLUTIONS.name}.{lab}")
 
 
 def load_lab(name):
@@ -102,15 +141,43 @@ def load_lab(name):
     unused = set(sections) - used
     if unused:
         raise ValueError(f"{name}: solution sections never placed in the narrative: {sorted(unused)}")
-    path = ASSIGNMENTS / name / "lab.toml"
-    settings = tomllib.loads(path.read_text()) if path.exists() else {}
-    corpora, files = settings.get("corpora", []), settings.get("submission_files", [])
+    lab = Lab(name, sections, blocks, questions)
+    read_settings(lab, ASSIGNMENTS / name / "lab.toml")
+    return lab
+
+
+def read_settings(lab, path):
+    """Fill ``lab`` from its ``lab.toml``; a missing file, an unknown key or a value of the
+    wrong kind raises ValueError naming it."""
+    where = f"{lab.name}/lab.toml"
+    if not path.is_file():
+        raise ValueError(f"{where} is missing: it gives the lab's points (points = {lab.points:g})")
+    try:
+        settings = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"{where}: {error}") from None
+    student = settings.get("student", {})
+    unknown = sorted(set(settings) - LAB_SETTINGS) + [f"student.{k}" for k in sorted(set(student) - STUDENT_SETTINGS)]
+    if unknown:
+        raise ValueError(f"{where}: unknown settings {unknown}; known: {sorted(LAB_SETTINGS)}, "
+                         f"student.{sorted(STUDENT_SETTINGS)}")
+    if settings.get("points") != lab.points:
+        raise ValueError(f"{where} gives points = {settings.get('points')}, but the narrative's autograded "
+                         f"questions add up to {lab.points:g}")
+    lab.corpora, lab.submission_files = settings.get("corpora", []), settings.get("submission_files", [])
     known = set(CORPORA)
-    if not isinstance(corpora, list) or not set(corpora) <= known:
-        raise ValueError(f"{name}/lab.toml: corpora should be a list of {sorted(known)}, not {corpora!r}")
-    if not isinstance(files, list) or not all(isinstance(f, str) and "/" not in f for f in files):
-        raise ValueError(f"{name}/lab.toml: submission_files should be a list of file names, not {files!r}")
-    return Lab(name, sections, blocks, questions, corpora, files)
+    if not isinstance(lab.corpora, list) or not set(lab.corpora) <= known:
+        raise ValueError(f"{where}: corpora should be a list of {sorted(known)}, not {lab.corpora!r}")
+    if not isinstance(lab.submission_files, list) or not all(
+            isinstance(f, str) and "/" not in f for f in lab.submission_files):
+        raise ValueError(f"{where}: submission_files should be a list of file names, not {lab.submission_files!r}")
+    unfilled, shortened = student.get("unfilled", {}), student.get("shortened", [])
+    if set(unfilled) != {"question", "message"} or unfilled["question"] not in lab.questions:
+        raise ValueError(f"{where}: student.unfilled should be {{ question = \"qN\", message = \"...\" }}: what "
+                         "a stub's failing check of that question says")
+    if len(shortened) not in (0, 2):
+        raise ValueError(f"{where}: student.shortened should be [find, replace], not {shortened!r}")
+    lab.student = StudentNotebook(unfilled["question"], unfilled["message"], tuple(shortened))
 
 
 def split_sections(source):

@@ -14,7 +14,7 @@ import numpy as np
 from .failures import CheckFailure
 
 EPSILON = 1e-5
-# With EPSILON = 1e-5 in float64, the reference gradients of rnn_lstm_numpy agree with
+# With EPSILON = 1e-5 in float64, the reference gradients of the NumPy RNN/LSTM lab agree with
 # central differences to a relative error of at most 2.7e-7 (the full-size LSTM fixture of
 # q10); the gradient bugs of its catalogue give 0.81 or more.  1e-5 leaves a factor of 37
 # on the reference side.

@@ -1,0 +1,2 @@
+"""The grading staff's tools: submissions collected and graded in parallel, resumably
+(``batch``), and the gradebook and the summary page (``reports``)."""

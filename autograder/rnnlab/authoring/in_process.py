@@ -28,6 +28,7 @@ import multiprocessing
 import os
 import sys
 import tempfile
+import threading
 import traceback
 import types
 from contextlib import redirect_stderr, redirect_stdout
@@ -106,10 +107,12 @@ class _CellsRunning:
     def __enter__(self) -> set[int]:
         self.cells: set[int] = set()
         sys.setprofile(self._seen)
+        threading.setprofile(self._seen)  # and in threads started meanwhile
         return self.cells
 
     def __exit__(self, *exc: object) -> None:
         sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]  # None removes it
 
     def _seen(self, frame: Any, event: str, arg: Any) -> None:
         if event == "call" and frame.f_code.co_filename.startswith(CELL_FILE[:6]):

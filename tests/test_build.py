@@ -12,7 +12,7 @@ import pytest
 from rnnlab.authoring.build import build_lab, refresh_student_template
 from rnnlab_checks.corpora import CORPORA
 from rnnlab_engine.grading import IGNORED_CELL_TAG
-from rnnlab.authoring.labs import PACKAGES, ROOT, available_labs, load_lab
+from rnnlab.authoring.labs import PACKAGES, ROOT, available_labs, load_lab, read_settings
 
 LABS = available_labs()
 
@@ -137,12 +137,31 @@ def test_student_template_is_up_to_date(build, lab):
 
 
 @pytest.mark.parametrize("name", LABS)
-def test_every_lab_loads_with_public_and_hidden_tests(name):
+def test_every_lab_loads(name):
+    """load_lab refuses a question without public and hidden tests, points that do not add
+    up, and a lab.toml that does not fit: every lab passes."""
     lab = load_lab(name)
     assert lab.points > 0 and lab.student.unfilled_question in lab.questions
-    for question in lab.questions.values():
-        if not question.manual:
-            assert any(t.hidden for t in question.tests) and any(not t.hidden for t in question.tests)
+
+
+@pytest.mark.parametrize("toml, words", [
+    ("", "gives points = None"),
+    ("points = 27", "gives points = 27, but the narrative's autograded questions add up to 28"),
+    ("points = 28\ncorpus = []", "unknown settings ['corpus']"),
+    ("points = 28\n[student]\nunfiled = {}", "unknown settings ['student.unfiled']"),
+    ("points = 28\ncorpora = ['war_and_peace']", "corpora should be a list of"),
+    ("points = 28\n[student]\nunfilled = { question = 'q99', message = 'x' }", "student.unfilled should be"),
+    ("points = 28\n[student]\nunfilled = { question = 'q4', message = 'x' }\nshortened = ['a']",
+     "student.shortened should be [find, replace]"),
+    ("points = [", "lab.toml: "),
+])
+def test_lab_toml_refuses_what_does_not_fit(tmp_path, toml, words):
+    lab = load_lab("rnn_lstm_numpy")
+    (tmp_path / "lab.toml").write_text(toml)
+    with pytest.raises(ValueError, match=re.escape(words)):
+        read_settings(lab, tmp_path / "lab.toml")
+    with pytest.raises(ValueError, match="lab.toml is missing"):
+        read_settings(lab, tmp_path / "absent.toml")
 
 
 @pytest.mark.slow

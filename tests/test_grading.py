@@ -11,6 +11,7 @@ import psutil
 import pytest
 from conftest import ENGINE_QUESTIONS
 
+from rnnlab.authoring.labs import load_lab
 from rnnlab.batch import reports
 from rnnlab.cli import main
 from rnnlab_engine.grading import grade_submission
@@ -18,7 +19,7 @@ from rnnlab_engine.grading import grade_submission
 pytestmark = pytest.mark.slow  # every test grades, or starts kernels
 
 # The points of ENGINE_QUESTIONS, the questions the engine's own tests grade (conftest.py).
-FULL = 15
+FULL = sum(q.points for q in load_lab("rnn_lstm_numpy").questions.values() if q.name in ENGINE_QUESTIONS)
 
 
 def notebook_with(solution_notebook, tmp_path, name, extra_cells, after=None):

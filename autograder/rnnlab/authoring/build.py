@@ -85,7 +85,7 @@ def stage_support_files(lab, staging):
     """Copy the checks library and the lab's own checks (for everyone), and the reference and
     the corpora its checks read (autograder only)."""
     shutil.copytree(PACKAGES / CHECKS_PACKAGE, staging / CHECKS_PACKAGE, ignore=shutil.ignore_patterns("__pycache__"))
-    if (ASSIGNMENTS / lab.name / LAB_CHECKS).is_file():
+    if LAB_CHECKS in shared_files(lab):
         shutil.copy(ASSIGNMENTS / lab.name / LAB_CHECKS, staging / LAB_CHECKS)
     reference = staging / REFERENCE_PACKAGE
     reference.mkdir()
@@ -138,12 +138,18 @@ def add_corpora(lab, folder, warn=False):
         shutil.copy(path, folder / CORPORA[name].filename)
 
 
+def shared_files(lab):
+    """What goes next to the notebook, for students and the grader alike: the checks library,
+    and the lab's own checks where it has them."""
+    return [CHECKS_PACKAGE] + ([LAB_CHECKS] if (ASSIGNMENTS / lab.name / LAB_CHECKS).is_file() else [])
+
+
 def assignment_config(lab):
     """The ASSIGNMENT CONFIG of the master notebook."""
     return {
         "name": lab.name,
         "requirements": "requirements.txt",
-        "files": [CHECKS_PACKAGE] + ([LAB_CHECKS] if (ASSIGNMENTS / lab.name / LAB_CHECKS).is_file() else []),
+        "files": shared_files(lab),
         "autograder_files": [REFERENCE_PACKAGE],
         "tests": {"files": True, "ok_format": False},
         "export_cell": {"pdf": False, "run_tests": False, "files": lab.submission_files},

@@ -57,7 +57,7 @@ def grade_copies(lab, autograder, work, busy):
         print(f"  {result.submission}: {result.score:g}/{result.possible:g}, {result.seconds:.0f} s of wall time, "
               f"{result.cpu_seconds:.1f} s of CPU, {result.waited_seconds:.0f} s waiting for a CPU; slowest "
               f"{slowest.name}: {slowest.wall_seconds:.0f} s ({slowest.waited_seconds:.0f} s waiting, "
-              f"{slowest.cpu_seconds:.1f} s of CPU, {slowest.attempts} tr{'ies' if slowest.attempts != 1 else 'y'})"
+              f"{slowest.cpu_seconds:.1f} s of CPU)"
               + (f"; {'; '.join(result.messages)}" if result.messages else ""), flush=True)
 
 

@@ -59,8 +59,7 @@ def grade(lab, submissions, out=None, jobs=1, details=None, autograder=None, **l
     out = Path(out or Path("grading-output") / lab)
     with tempfile.TemporaryDirectory(prefix="rnnlab-export-") as unpacked:
         found = batch.collect(submissions, unpacked)
-        results = batch.grade_all(autograder or autograder_zip(lab), found, out, jobs=jobs, hidden=submissions,
-                                  **limits)
+        results = batch.grade_all(autograder or autograder_zip(lab), found, out, jobs=jobs, **limits)
     reports.write_summary(out, results)
     if details if details is not None else len(results) <= 5:
         for result in results:

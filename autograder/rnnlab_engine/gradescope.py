@@ -28,7 +28,7 @@ def main(argv=None):
         from .grading import TIME_LIMIT, Autograder
 
         # Gradescope stops a submission at 10 minutes of wall time, however busy its machine.
-        result = Autograder(root / "source", hidden=[results]).grade(
+        result = Autograder(root / "source").grade(
             root / "submission", memory_limit=KERNEL_AND_CHECKER_MEMORY, wall_limit=TIME_LIMIT, checker_counts=True)
         payload = result.to_gradescope()
     except Exception as error:  # a bug of ours still gets a written result

@@ -31,7 +31,7 @@ import nbformat
 from . import remote
 from .checker import CheckerProcess, otter_test_files
 from .kernel import OUTPUT_LIMIT, LimitedKernel, RunLimits, Usage
-from .results import QuestionResult, SubmissionResult, feedback_text
+from .results import ANSWER_LIMIT, MESSAGE_LIMIT, Notes, QuestionResult, SubmissionResult, bounded_case, cut, feedback_text
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,10 @@ ANSWER_CELL_TAG = "otter_answer_cell"
 # In otter's solution notebook the reference answer follows the empty answer cell.
 SOLUTION_CELL_TAG = "otter_assign_solution_cell"
 UNANSWERED = "_Type your answer here, replacing this text._"
-# The plots a notebook draws (its loss curves) go into the feedback page, the first few only.
+# The plots a notebook draws (its loss curves) go into the feedback page: the first few,
+# each at most so many characters (base64).
 MAX_IMAGES = 4
+IMAGE_LIMIT = 500_000
 
 # Student notebooks call grader.check / export; while grading those are no-ops, because
 # every question is run once, on its own, after the notebook.  So the kernel's ``otter`` is
@@ -125,28 +127,21 @@ def grade_submission(autograder_zip, submission, **limits):
 
 
 @contextmanager
-def unpacked(autograder_zip, hidden=()):
+def unpacked(autograder_zip):
     """The zip unpacked into a folder only the grader may read, for as long as the context
-    lasts: one ``Autograder`` for any number of submissions.  ``hidden``: more paths that
-    student code must not see (the other submissions, the reports)."""
+    lasts: one ``Autograder`` for any number of submissions."""
     with tempfile.TemporaryDirectory(prefix="rnnlab-autograder-") as folder:
         source = Path(folder) / "source"
         with zipfile.ZipFile(autograder_zip) as archive:
             archive.extractall(source)
-        zip_path = Path(autograder_zip).resolve()
-        yield Autograder(source, hidden=[Path(folder), zip_path, zip_path.parent, *map(Path, hidden)])
+        yield Autograder(source)
 
 
 @dataclass
 class Autograder:
-    """An unpacked autograder zip (``source``): its tests, reference and support files.
-
-    ``hidden``: folders that student code must not see, besides ``source`` and this
-    installation's solutions and assignments.
-    """
+    """An unpacked autograder zip (``source``): its tests, reference and support files."""
 
     source: Path
-    hidden: list = field(default_factory=list)
 
     @functools.cached_property
     def questions(self):
@@ -185,9 +180,8 @@ class Autograder:
                         [f"Not graded: {error}"])
                 else:
                     install_support_files(self.source, folder)
-                    hidden = [p for p in [self.source, *self.hidden, *_installation_private_paths()] if p.exists()]
                     grader = _Run(self.source, folder, memory_limit, budget, cell_time_limit,
-                                  question_time_limit, hidden, checker_counts)
+                                  question_time_limit, checker_counts)
                     result = grader.grade(notebook, questions)
                     result.written = written_answers(notebook, self.written_questions)
         finally:
@@ -250,12 +244,6 @@ class Budget:
             wall = self.wall_limit - (time.monotonic() - self.started)
         return RunLimits(cpu=max(0.0, min(per_run, self.cpu_limit - self.cpu)), time=min(per_run, time_left),
                          wall=max(1.0, wall), counted=tuple(counted))
-
-
-def _installation_private_paths():
-    """Where an instructor grades from a checkout: its solutions, assignments and builds."""
-    installation = Path(__file__).resolve().parents[2]
-    return [installation / name for name in ("solutions", "assignments", "dist")]
 
 
 def load_submission(path, submission_dir):
@@ -331,7 +319,7 @@ def written_answers(notebook, written_questions):
             cells.append(cell.source.strip())
         elif SOLUTION_CELL_TAG in tags and cells and cells[-1] == UNANSWERED:
             cells[-1] = cell.source.strip()
-    return [{**question, "answer": answer if answer != UNANSWERED else ""}
+    return [{**question, "answer": cut(answer, ANSWER_LIMIT) if answer != UNANSWERED else ""}
             for question, answer in zip(written_questions, cells + [""] * len(written_questions))]
 
 
@@ -365,33 +353,40 @@ def _remove(path):
 class _Run:
     """One grading run: a kernel, a checker, the cells that worked so far, and the budget."""
 
-    def __init__(self, source, cwd, memory_limit, budget, cell_time_limit, question_time_limit, hidden,
-                 checker_counts):
+    def __init__(self, source, cwd, memory_limit, budget, cell_time_limit, question_time_limit, checker_counts):
         self.source = source
         self.checker_counts = checker_counts
-        self.kernel = LimitedKernel(cwd, memory_limit, hidden)
+        self.kernel = LimitedKernel(cwd, memory_limit)
         self.checker = None
         self.budget = budget
         self.cell_time_limit = cell_time_limit
         self.question_time_limit = question_time_limit
         self.replay = [GRADING_PRELUDE, _remote_prelude()]
-        self.messages = []
+        self.notes = Notes()
         self.images = []
+        self.dropped, self.dropped_cells = {}, []  # output dropped from cells: characters by kind, and where
         self.kernel_ok = False
 
     def grade(self, notebook, questions):
         results = []
         try:
-            for number, source in enumerate(graded_cells(notebook), 1):
+            cells = graded_cells(notebook)
+            for number, source in enumerate(cells, 1):
+                if self.budget.time_left() <= 0:
+                    self.notes.add("{cells} {was} not run: the submission used up its time (or CPU time).",
+                                   range(number, len(cells) + 1))
+                    break
                 self._run_cell(number, source)
+            self._note_dropped("{cells} showed" + (" each" if len(self.dropped_cells) > 1 else ""),
+                               self.dropped, self.dropped_cells)
             for name, points in questions:
                 results.append(self._run_question(name, points))
         finally:
             self.kernel.shutdown()
             self._stop_checker()
         statuses = {q.status for q in results}
-        status = "ok" if statuses <= {"graded"} and not self.messages else "partial"
-        return SubmissionResult("", status, results, self.messages, peak_memory=self.kernel.peak_memory,
+        status = "ok" if statuses <= {"graded"} and not self.notes else "partial"
+        return SubmissionResult("", status, results, self.notes.lines(), peak_memory=self.kernel.peak_memory,
                                 images=self.images, isolation=self.kernel.isolation())
 
     def _run(self, source, per_run, counted=()):
@@ -413,7 +408,8 @@ class _Run:
                 return
             outcome = self._run(source, self.cell_time_limit)
             if outcome.status not in ("ok", "error"):
-                self.messages.append(f"Replaying the notebook after a restart failed: {outcome.error}.")
+                if self.budget.time_left() > 0:  # out of time, it is what the questions left will say
+                    self.notes.add(f"Replaying the notebook after a restart failed: {outcome.error}.")
                 self.kernel_ok = False
                 return
 
@@ -423,58 +419,44 @@ class _Run:
             self.checker = None
 
     def _run_cell(self, number, source):
-        if self.budget.time_left() <= 0:
-            self.messages.append(f"Code cell {number} and later were not run: the submission used up "
-                                 "its time (or CPU time).")
-            return
         self._ensure_kernel()
         if not self.kernel_ok:
-            self.messages.append(f"Code cell {number} was not run: {NO_KERNEL}.")
+            self.notes.add(f"{{cells}} {{was}} not run: {NO_KERNEL}.", [number])
             return
         outcome = self._run(source, self.cell_time_limit)
         log.debug("cell %d: %s (%.1f s CPU, %.1f s)", number, outcome.status, outcome.usage.cpu, outcome.usage.wall)
-        if outcome.truncated:
-            self.messages.append(f"Code cell {number} printed more than {OUTPUT_LIMIT:,} characters; "
-                                 "the rest of its output was dropped.")
+        if outcome.dropped:
+            self.dropped_cells.append(number)
+            for kind, chars in outcome.dropped.items():
+                self.dropped[kind] = self.dropped.get(kind, 0) + chars
         if outcome.status in ("ok", "error"):
             self.replay.append(source)
             self.images += [o["data"]["image/png"] for o in outcome.outputs
-                            if "image/png" in o.get("data", {})][:MAX_IMAGES - len(self.images)]
+                            if len(o.get("data", {}).get("image/png", "")) <= IMAGE_LIMIT
+                            and "image/png" in o.get("data", {})][:MAX_IMAGES - len(self.images)]
             return
-        self.messages.append(f"Code cell {number} {outcome.error}; it was skipped "
-                             f"(it starts: {source.strip().splitlines()[0][:80] if source.strip() else ''!r}).")
+        self.notes.add(f"{{cells}} {outcome.error}; it was skipped "
+                       f"(it starts: {source.strip().splitlines()[0][:80] if source.strip() else ''!r}).", [number])
         self.kernel_ok = False
 
-    def _run_question(self, name, points):
-        """Check question ``name``; a try that ran out of time while far under its CPU limit
-        (a busy machine, or code that waits) is run once more, and the result says so."""
-        result, outcome = self._check_question(name, points)
-        log.debug("%s: %g/%g, %s", name, result.score, points, result.status)
-        if outcome is None or outcome.limit != "time" or outcome.usage.cpu >= self.question_time_limit / 2 \
-                or self.budget.time_left() <= 0:
-            return result
-        first = (f"The first try ran out of time after {outcome.usage.wall:.0f} s of wall time "
-                 f"({outcome.usage.waited:.0f} s of it waiting for a busy CPU) having used "
-                 f"{outcome.usage.cpu:.1f} s of CPU, so {name} was checked again.")
-        retried, _ = self._check_question(name, points)
-        kept = max((retried, result), key=lambda r: r.score)  # a second try never costs points
-        if kept is result:
-            first += " The second try scored less, so this is the first try's result."
-        kept.attempts = 2
-        kept.output = f"{first}\n{kept.output}"
-        return kept
+    def _note_dropped(self, what, dropped, cells=()):
+        """Say what of the output ``what`` showed was dropped: ``dropped`` characters by kind."""
+        if dropped:
+            kinds = ", ".join(f"{chars:,} characters of {kind}" for kind, chars in sorted(dropped.items()))
+            self.notes.add(f"{what} more than {OUTPUT_LIMIT:,} characters of output; dropped: {kinds}.", cells)
 
-    def _check_question(self, name, points):
-        """``(QuestionResult, the kernel's Outcome or None where the checks never ran)``."""
+    def _run_question(self, name, points):
+        """Check question ``name``: its ``QuestionResult``.  A timeout costs this question
+        alone: the next one starts a fresh kernel with what is left of the time."""
         out_of_time = QuestionResult(name, 0.0, points, "timeout",
                                      "Not graded: the submission used up its time (or CPU time) before this question.")
         if self.budget.time_left() <= 0:
-            return out_of_time, None
+            return out_of_time
         self._ensure_kernel()
         if self.budget.time_left() <= 0:
-            return out_of_time, None
+            return out_of_time
         if not self.kernel_ok:
-            return QuestionResult(name, 0.0, points, "died", f"Not graded: {NO_KERNEL}."), None
+            return QuestionResult(name, 0.0, points, "died", f"Not graded: {NO_KERNEL}.")
         if self.checker is None:
             self.checker = CheckerProcess(self.source)
             if self.checker_counts:
@@ -484,12 +466,12 @@ class _Run:
         # The checker waits for the kernel as long as the wall ceiling: the limits that count
         # are the kernel's, enforced on this side.
         listening = self.checker.send({"question": name, "socket": path, "wait": limits.wall,
-                                       "submission": self.kernel.cwd, "pid": self.kernel.pid,
+                                       "submission": self.kernel.folder, "pid": self.kernel.pid,
                                        "uid": self.kernel.user}) and \
             self.checker.receive(self.budget.wall_left(CHECKER_WAIT))
         if not listening or "listening" not in listening:
             self._stop_checker()
-            return QuestionResult(name, 0.0, points, "error", f"The checks of {name} could not start."), None
+            return QuestionResult(name, 0.0, points, "error", f"The checks of {name} could not start.")
         outcome = self._run(SERVE_CELL.format(path=path), self.question_time_limit, [self.checker.process.pid])
         finished = outcome.status in ("ok", "error")
         # The checker writes its verdict as soon as it lets the kernel go; when the kernel's
@@ -497,20 +479,22 @@ class _Run:
         report = self.checker.receive(self.budget.wall_left(REPORT_WAIT) if outcome.status == "ok" else 1)
         if not finished or report is None or report.get("gone") or report.get("error"):
             self._stop_checker()  # it may still be waiting for a kernel that is gone
-        cases = report.get("cases", []) if report else []
+        cases = [bounded_case(c) for c in (report.get("cases", []) if report else [])]
+        self._note_dropped(f"While {name} was checked, your code showed", outcome.dropped)
         score = float(sum(c["points"] for c in cases if c["passed"]))
         usage = {"cpu_seconds": round(outcome.usage.cpu, 2), "wall_seconds": round(outcome.usage.wall, 2),
-                 "waited_seconds": round(outcome.usage.waited, 2), "attempts": 1}
+                 "waited_seconds": round(outcome.usage.waited, 2)}
         if not finished:
             self.kernel_ok = False
             return QuestionResult(name, score, points, outcome.status,
                                   f"While checking {name}, your code {outcome.error}.\n" + feedback_text(cases),
-                                  cases, **usage), outcome
+                                  cases, **usage)
         if not cases or report.get("gone") or report.get("error"):
-            problem = (report or {}).get("error") or (report or {}).get("gone") or outcome.error or "no result"
+            problem = cut(str((report or {}).get("error") or (report or {}).get("gone") or outcome.error or "no result"),
+                          MESSAGE_LIMIT)
             return QuestionResult(name, score, points, "error",
-                                  f"The checks of {name} could not run: {problem}.", cases, **usage), outcome
-        return QuestionResult(name, score, points, "graded", feedback_text(cases), cases, **usage), outcome
+                                  f"The checks of {name} could not run: {problem}.", cases, **usage)
+        return QuestionResult(name, score, points, "graded", feedback_text(cases), cases, **usage)
 
 
 def _natural_key(name):

@@ -12,6 +12,8 @@ to us over Unix sockets.  Whatever happens (timeout, crash, ``os._exit``, memory
 
 import fcntl
 import functools
+import itertools
+import json
 import os
 import random
 import shutil
@@ -41,11 +43,17 @@ THREADS_VARIABLE = "RNNLAB_THREADS"
 # What picks a numerical library's CPU kernels (see ``rnnlab.authoring.platforms``): handed on to
 # the kernel, so that a verification run grades as an older CPU would.
 PLATFORM_VARIABLES = ("OPENBLAS_CORETYPE", "MKL_ENABLE_INSTRUCTIONS", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")
-# What one piece of code may print before the rest is dropped (the grade is still written).
+# What one piece of code may show (text, images, HTML: characters of any kind of output)
+# before the rest is dropped; the grade is still written.
 OUTPUT_LIMIT = 1_000_000
+# An error's message, and each line of its traceback (the last 20), are cut to this length.
+ERROR_LIMIT = 2_000
 # Tasks (processes and threads) the kernel may have: a kernel with torch loaded uses ~20.
 TASK_LIMIT = 256
-PIDS_CGROUPS = [Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")]
+# Bytes a kernel may write, all places together (its folder, /tmp, /var/tmp, /run/lock,
+# /dev/shm): one tmpfs, which also counts against its memory.  A submission unpacks to at
+# most 200 MB (``grading.MAX_ZIP_BYTES``).
+PRIVATE_SPACE = 256 * 2**20
 # Kernels run as users of their own (where the grader is root), one per kernel alive at a
 # time, so that two submissions graded side by side cannot touch each other's files: a user
 # is held by a lock in a folder of root's, across rnnlab processes too, until nothing of its
@@ -103,99 +111,171 @@ def remove_files_of(uid, folders=(tempfile.gettempdir(), "/var/tmp")):
                 pass
 
 
-class TaskLimit:
-    """A pids cgroup that caps how many tasks a process tree may have (a fork bomb stops
-    there); where the machine offers none (not root, no pids controller) it does nothing."""
+class SubmissionGroup:
+    """The cgroup that holds every process of one kernel, orphans included (the jail joins it
+    before it starts anything): at most ``memory_limit`` bytes of memory, what the kernel
+    writes into its private tmpfs included, and ``TASK_LIMIT`` tasks.  cgroup v2 where this
+    user may make a group with both controllers, else cgroup v1's memory and pids
+    hierarchies, else none: then the watchdog alone holds the memory limit (``version``)."""
 
-    def __init__(self, limit=TASK_LIMIT):
-        self.path = None
-        for root in PIDS_CGROUPS:
-            if not (root / "cgroup.procs").exists() or not os.access(root, os.W_OK):
+    def __init__(self, memory_limit, tasks=TASK_LIMIT):
+        self.paths = []
+        self.version = None
+        self.memory_limited = self.tasks_limited = False
+        name = f"rnnlab-{os.getpid()}-{next(_GROUP_NUMBERS)}"
+        hierarchies = _cgroup_hierarchies()
+        if "" in hierarchies:
+            self._make_v2(hierarchies[""], name, memory_limit, tasks)
+        if not self.paths:
+            for controller, limits in (("memory", {"memory.limit_in_bytes": memory_limit,
+                                                   "memory.memsw.limit_in_bytes": memory_limit}),
+                                       ("pids", {"pids.max": tasks})):
+                if controller in hierarchies and self._make(hierarchies[controller], name, limits):
+                    self.version = "cgroup v1"
+                    setattr(self, f"{'memory' if controller == 'memory' else 'tasks'}_limited", True)
+
+    def _make_v2(self, places, name, memory_limit, tasks):
+        for parent in places:
+            try:
+                enabled = (parent / "cgroup.subtree_control").read_text().split()
+                if not {"memory", "pids"} <= set(enabled):
+                    (parent / "cgroup.subtree_control").write_text("+memory +pids")
+            except OSError:
                 continue
-            if root.name != "pids" and "pids" not in (root / "cgroup.controllers").read_text():
-                continue
-            path = root / f"rnnlab-{os.getpid()}-{id(self)}"
+            if self._make([parent], name, {"memory.max": memory_limit, "memory.swap.max": 0,
+                                           "memory.oom.group": 1, "pids.max": tasks}):
+                self.version, self.memory_limited, self.tasks_limited = "cgroup v2", True, True
+                return
+
+    def _make(self, places, name, limits):
+        for parent in places:
+            path = parent / name
             try:
                 path.mkdir()
-                (path / "pids.max").write_text(str(limit))
             except OSError:
-                if path.exists():
-                    path.rmdir()
                 continue
-            self.path = path
-            return
+            try:
+                for file, value in limits.items():
+                    if (path / file).exists():
+                        (path / file).write_text(str(value))
+            except OSError:
+                path.rmdir()
+                continue
+            self.paths.append(path)
+            return True
+        return False
 
-    def add(self, pid):
-        """Put process ``pid`` (and so all it will start) under the cap."""
-        if self.path is not None:
-            (self.path / "cgroup.procs").write_text(str(pid))
+    def oom_kills(self):
+        """How many processes the kernel's OOM killer took from the group so far."""
+        total = 0
+        for events in self._oom_events:
+            try:
+                lines = events.read_text().splitlines()
+            except OSError:
+                continue
+            total += sum(int(line.split()[1]) for line in lines if line.startswith("oom_kill "))
+        return total
+
+    @functools.cached_property
+    def _oom_events(self):
+        return [path / name for path in self.paths for name in ("memory.events", "memory.oom_control")
+                if (path / name).exists()]
 
     def kill_all_and_remove(self):
         """Kill whatever is left in the group, then remove it."""
-        if self.path is None:
-            return
-        for _ in range(50):
-            pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
-            if not pids:
-                break
-            for pid in pids:
+        for path in self.paths:
+            for _ in range(100):
                 try:
-                    os.kill(pid, 9)
+                    pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
                 except OSError:
-                    pass
-            time.sleep(0.02)
-        try:
-            self.path.rmdir()
-        except OSError:
-            pass
-        self.path = None
+                    break
+                if not pids:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(pid, 9)
+                    except OSError:
+                        pass
+                time.sleep(0.02)
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+        self.paths = []
+
+
+_GROUP_NUMBERS = itertools.count()
+
+
+def _cgroup_hierarchies():
+    """``{controller: [folders where a group may be made]}`` ("" for cgroup v2): this
+    process's own group first, then the hierarchy's root."""
+    mounts = {}
+    try:
+        for line in Path("/proc/self/mountinfo").read_text().splitlines():
+            fields = line.split()
+            kind, options = fields[fields.index("-") + 1], fields[fields.index("-") + 3].split(",")
+            if kind == "cgroup2":
+                mounts.setdefault("", fields[4])
+            elif kind == "cgroup":
+                for controller in ("memory", "pids"):
+                    if controller in options:
+                        mounts.setdefault(controller, fields[4])
+        own = {}
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            for controller in controllers.split(",") if controllers else [""]:
+                own[controller] = path
+    except (OSError, ValueError, IndexError):
+        return {}
+    return {controller: list(dict.fromkeys([Path(mount + own.get(controller, "/")), Path(mount)]))
+            for controller, mount in mounts.items()}
+
+
+def kill_processes_of(uid):
+    """Kill every process running as user ``uid`` (where no PID namespace holds them)."""
+    for process in psutil.process_iter(["uids"]):
+        if process.info["uids"] and process.info["uids"].real == uid:
+            try:
+                process.kill()
+            except psutil.Error:
+                pass
 
 
 @dataclass(frozen=True)
 class Sandbox:
-    """How kernels are started on this machine: what the OS allowed of the isolation."""
+    """How kernels are started on this machine: what the OS allowed of the isolation.
 
-    unshare: tuple = ()          # the ``unshare`` command, or () where the OS refuses it
+    ``namespaces``: those the jail makes, of "pid" (with a mount namespace and a root of the
+    kernel's own: the allow-listed view), "net" and "user" (where the grader is not root).
+    """
+
+    namespaces: tuple = ()
     separate_user: bool = False  # the kernel runs as a user of its own (needs root)
-    mounts: bool = False         # a mount namespace hides the private paths
 
     @property
     def network_blocked(self):
         """Whether kernels run in a network namespace of their own."""
-        return "--net" in self.unshare
+        return "net" in self.namespaces
 
-    def command(self, uid, hidden, reachable):
-        """The prefix that starts a kernel command in this sandbox.  A hidden folder that
-        holds something the kernel needs (Python, its own folder) is left in view: hide
-        the private files inside it instead."""
-        reachable = [os.path.realpath(r) for r in reachable]
-        hidden = [p for p in dict.fromkeys(map(os.path.realpath, hidden))
-                  if not any(_within(r, p) for r in reachable)]
-        folders = {p for p in hidden if os.path.isdir(p)}
-        hidden = [p for p in hidden  # what a hidden folder covers needs no mount of its own
-                  if not any(a in folders for a in _ancestors(p))]
-        if not self.unshare and not self.separate_user:
-            return []
-        jail = [sys.executable, str(Path(__file__).with_name("jail.py"))]
+    @property
+    def allow_listed(self):
+        """Whether kernels see only their folder, the Python installation and the system's
+        libraries, in a PID namespace of their own (no other process in view)."""
+        return "pid" in self.namespaces
+
+    def command(self, uid, folder, read, share, scratch, cgroups=(), space=PRIVATE_SPACE):
+        """The prefix that starts a kernel command in this sandbox: in ``folder`` (copied
+        into the kernel's private space of ``space`` bytes), seeing ``read`` read-only and
+        ``share`` as they are, with ``scratch`` an empty folder for its root."""
+        jail = [sys.executable, str(Path(__file__).with_name("jail.py")),
+                f"--namespaces={','.join(self.namespaces)}"] + [f"--cgroup={c}" for c in cgroups]
         if self.separate_user:
-            jail += ["--user", str(uid)]
-        if self.mounts:
-            jail += [f"--hide={p}" for p in hidden] + [f"--reach={p}" for p in reachable] + ["--private-shm"]
-        if not self.mounts and not self.separate_user:
-            return list(self.unshare)
-        return list(self.unshare) + jail + ["--"]
-
-
-def _within(path, folder):
-    """Whether ``path`` is ``folder`` or inside it (both already resolved)."""
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
-def _ancestors(path):
-    parent = os.path.dirname(path)
-    while parent != path:
-        yield parent
-        path, parent = parent, os.path.dirname(parent)
+            jail.append(f"--user={uid}")
+        if self.allow_listed:
+            jail += [f"--read={os.path.realpath(r)}" for r in read] + [f"--share={s}" for s in share]
+            jail += [f"--folder={folder}", f"--space={space}", f"--scratch={scratch}"]
+        return jail + ["--"]
 
 
 def python_paths():
@@ -211,20 +291,22 @@ def python_paths():
 def sandbox():
     """The strongest ``Sandbox`` this machine allows, found by starting Python in each."""
     root = os.geteuid() == 0
-    namespaces = [["unshare", "--net", "--mount"], ["unshare", "--mount"]] if root else \
-        [["unshare", "--user", "--map-root-user", "--net", "--mount"],
-         ["unshare", "--user", "--map-root-user", "--mount"]]
-    candidates = [Sandbox(tuple(n), separate_user=root, mounts=True) for n in namespaces]
+    user = () if root else ("user",)
+    candidates = [Sandbox(("pid", "net") + user, root), Sandbox(("pid",) + user, root)]
     if root:
         candidates.append(Sandbox((), separate_user=True))
-    candidates += [Sandbox(("unshare", "--net")), Sandbox(("unshare", "--net", "--map-root-user")), Sandbox()]
+    candidates.append(Sandbox())
     for candidate in candidates:
-        probe = tempfile.mkdtemp(prefix="rnnlab-probe-")
+        probe = Path(tempfile.mkdtemp(prefix="rnnlab-probe-"))
         try:
-            os.chmod(probe, 0o755)
-            command = candidate.command(KERNEL_USERS[0], [], python_paths()) + [
-                sys.executable, "-c", "import numpy, ipykernel"]
-            if subprocess.run(command, capture_output=True, timeout=60, cwd=probe).returncode == 0:
+            os.chmod(probe, 0o711)
+            (probe / "folder").mkdir()
+            (probe / "root").mkdir()
+            if candidate.separate_user:
+                os.chown(probe / "folder", KERNEL_USERS[0], KERNEL_USERS[0])
+            command = candidate.command(KERNEL_USERS[0], str(probe / "folder"), python_paths(), [],
+                                        str(probe / "root")) + [sys.executable, "-c", "import numpy, ipykernel"]
+            if subprocess.run(command, capture_output=True, timeout=60, cwd=probe / "folder").returncode == 0:
                 return candidate
         except (OSError, subprocess.TimeoutExpired):
             pass
@@ -251,23 +333,50 @@ class _IsolatedKernelManager(AsyncKernelManager):
 
 
 class _CappedClient(NotebookClient):
-    """Drops output past ``OUTPUT_LIMIT`` characters per run."""
+    """Keeps at most ``OUTPUT_LIMIT`` characters of what one run shows, of every kind (text,
+    images, HTML, widgets' data, display updates): text past the limit is cut, anything
+    else that does not fit is dropped whole; ``dropped`` counts what was dropped, by kind."""
 
     printed = 0
-    truncated = False
+    dropped: dict = {}
 
-    def output(self, outs, msg, display_id, cell_index):
-        content = msg.get("content", {})
-        text = content.get("text", "")
-        size = len(text) + sum(len(str(v)) for v in content.get("data", {}).values())
-        room = OUTPUT_LIMIT - self.printed
-        self.printed += size
-        if size > room:
-            self.truncated = True
-            if room <= 0:
-                return None
-            msg = {**msg, "content": {**content, "text": text[:room]}}
-        return super().output(outs, msg, display_id, cell_index)
+    def process_message(self, msg, cell, cell_index):
+        kind = msg.get("msg_type") or msg.get("header", {}).get("msg_type", "")
+        content = msg.get("content") or {}
+        if kind == "error":  # always kept (it makes the run an error), never long
+            content = {**content, "evalue": str(content.get("evalue", ""))[:ERROR_LIMIT],
+                       "traceback": [str(line)[:ERROR_LIMIT] for line in (content.get("traceback") or [])[-20:]]}
+            msg = {**msg, "content": content}
+        sizes = _output_sizes(kind, content)
+        if sizes:
+            room = OUTPUT_LIMIT - self.printed
+            size = sum(sizes.values())
+            self.printed += size
+            if size > room:
+                text_room = max(room, 0)
+                for kind, chars in sizes.items():
+                    kept = min(chars, text_room) if kind == "text" else 0
+                    self.dropped[kind] = self.dropped.get(kind, 0) + chars - kept
+                if "text" in content and text_room > 0:
+                    msg = {**msg, "content": {**content, "text": content["text"][:text_room]}}
+                    msg["content"].pop("data", None)
+                else:
+                    return None
+        return super().process_message(msg, cell, cell_index)
+
+
+def _output_sizes(kind, content):
+    """``{kind of output: characters}`` that a message from the kernel shows ({} for
+    messages that show nothing: status, replies)."""
+    sizes = {}
+    if kind == "stream" or "text" in content:
+        sizes["text"] = len(str(content.get("text", "")))
+    if kind in ("display_data", "update_display_data", "execute_result"):
+        for mime, value in (content.get("data") or {}).items():
+            sizes[str(mime)] = sizes.get(str(mime), 0) + (len(value) if isinstance(value, str) else len(json.dumps(value)))
+    elif kind.startswith("comm"):
+        sizes["widget data"] = len(json.dumps(content.get("data", {}), default=str))
+    return sizes
 
 
 @dataclass(frozen=True)
@@ -308,19 +417,20 @@ class Outcome:
     stdout: str = ""
     error: str = ""
     outputs: list = field(default_factory=list)
-    truncated: bool = False
+    dropped: dict = field(default_factory=dict)  # characters of output dropped, by kind
     usage: Usage = field(default_factory=Usage)
     limit: str = ""
 
 
 class Stopwatch:
     """The CPU time of a process tree (``root`` and its descendants, with what they reaped)
-    and of the processes ``counted``, and the time the main threads of ``root`` and of
-    ``counted`` waited for a CPU (``/proc/<pid>/schedstat``; 0 where Linux keeps no such
+    and of the processes ``counted``, and the time the main threads of ``main`` (the kernel;
+    ``root`` by default) and of ``counted`` waited for a CPU (``/proc/<pid>/schedstat``; 0 where Linux keeps no such
     count), all since the stopwatch was made."""
 
-    def __init__(self, root, counted=()):
+    def __init__(self, root, counted=(), main=None):
         self.root = root
+        self.main = main or root
         self.counted = [p for p in (_process(pid) for pid in counted) if p is not None]
         self.started = time.monotonic()
         self._delays = {}  # the last run-queue wait read of each process (it stays once a process is gone)
@@ -343,7 +453,7 @@ class Stopwatch:
         return total
 
     def _waited(self):
-        for process in [self.root] + self.counted:
+        for process in [self.main] + self.counted:
             try:
                 self._delays[process.pid] = int(Path(f"/proc/{process.pid}/schedstat").read_text().split()[1])
             except (OSError, IndexError, ValueError):
@@ -366,26 +476,27 @@ def _process(pid):
 
 
 class LimitedKernel:
-    """A python3 kernel in ``cwd`` whose process tree may use at most ``memory_limit`` bytes,
-    with the paths in ``hidden`` out of its view where ``sandbox()`` allows it.
+    """A python3 kernel in ``cwd`` whose processes, every one it starts included, may use at
+    most ``memory_limit`` bytes, in the strongest ``sandbox()`` this machine allows.
 
-    ``peak_memory`` is the largest size the watchdog saw, over all restarts: the tree's
-    anonymous memory plus its shares of the pages it maps with other processes.  Where one
-    limit holds for more than the kernel (a Gradescope container), the memory of the
-    ``companions`` counts too, by their proportional size (libraries they share with the
-    kernel count once).
+    ``peak_memory`` is the largest size the watchdog saw, over all restarts: the processes'
+    anonymous memory, their shares of the pages they map with other processes, and what
+    they wrote into their private space.  Where one limit holds for more than the kernel (a
+    Gradescope container), the memory of the ``companions`` counts too, by their
+    proportional size (libraries they share with the kernel count once).
     """
 
-    def __init__(self, cwd, memory_limit, hidden=()):
+    def __init__(self, cwd, memory_limit):
         self.cwd = str(cwd)
         self.memory_limit = memory_limit
-        self.hidden = [str(p) for p in hidden]
         self.sandbox = sandbox()
         self.user, self._user_lock = claim_kernel_user() if self.sandbox.separate_user else (None, None)
         self.client = None
         self.peak_memory = 0
-        self.tasks_capped = False
-        self._tasks = None
+        self.group = None
+        self.group_version = None  # what held the limits of the last kernel started
+        self.memory_in_group = self.tasks_in_group = False
+        self._kernel_pid = None
         self._sockets = None
         self._owned = False
         self.companions = []  # pids of other processes whose memory counts against the limit
@@ -402,33 +513,37 @@ class LimitedKernel:
         os.chmod(self._sockets, 0o711)
         kernel_sockets = os.path.join(self._sockets, "kernel")
         os.mkdir(kernel_sockets, 0o700)
+        scratch = os.path.join(self._sockets, "root")
+        os.mkdir(scratch, 0o700)
         if self.user is not None:
             os.chown(kernel_sockets, self.user, self.user)
             if not self._owned:  # once, before any student code runs: later the tree is theirs
                 _chown_tree(self.cwd, self.user)
                 os.chmod(self.cwd, 0o700)
         self._owned = True
+        self.group = SubmissionGroup(self.memory_limit)
+        self.group_version = self.group.version
+        self.memory_in_group, self.tasks_in_group = self.group.memory_limited, self.group.tasks_limited
         self.client = _CappedClient(nbformat.v4.new_notebook(), kernel_name="python3",
                                     allow_errors=True, interrupt_on_timeout=False,
                                     kernel_manager_class=_IsolatedKernelManager,
                                     resources={"metadata": {"path": self.cwd}})
         self.client.km = self.client.create_kernel_manager()
-        self.client.km.jail = self.sandbox.command(self.user, self.hidden, python_paths() + [self.cwd])
+        self.client.km.jail = self.sandbox.command(self.user, self.cwd, python_paths(), [self._sockets], scratch,
+                                                   [str(p) for p in self.group.paths])
         self.client.km.kernel_user = self.user
         self.client.km.transport = "ipc"
         self.client.km.ip = os.path.join(kernel_sockets, "kernel")
         self.client.km.connection_file = os.path.join(self._sockets, "kernel.json")
         self.client.start_new_kernel(cwd=self.cwd, env=_kernel_environment(self.cwd), stderr=subprocess.DEVNULL)
-        self._tasks = TaskLimit()
-        self._tasks.add(self._kernel_process().pid)
-        self.tasks_capped = self._tasks.path is not None
         self.client.start_new_kernel_client()
+        self._kernel_pid = _find_kernel(self._top())  # it answered: it runs, and nothing else yet
         self._over_memory.clear()
         self._stop.clear()
-        threading.Thread(target=self._watch, args=(self._kernel_process(),), daemon=True).start()
+        threading.Thread(target=self._watch, args=(self._top(),), daemon=True).start()
 
     def shutdown(self):
-        """Stop the kernel and its watchdog; safe to call twice."""
+        """Stop the kernel and its watchdog, and kill whatever it left; safe to call twice."""
         self._stop.set()
         if self.client is not None and self.client.km is not None:
             try:
@@ -437,8 +552,11 @@ class LimitedKernel:
                 run_sync(self.client.km.shutdown_kernel)(now=True)
             except Exception:  # a kernel that already died has nothing left to stop
                 pass
-        if self._tasks is not None:
-            self._tasks.kill_all_and_remove()
+        if self.group is not None:
+            self.group.kill_all_and_remove()
+            self.group = None
+        if self.user is not None and not self.sandbox.allow_listed:
+            kill_processes_of(self.user)  # no PID namespace holds its orphans
         if self._sockets is not None:
             shutil.rmtree(self._sockets, ignore_errors=True)
             self._sockets = None
@@ -456,7 +574,15 @@ class LimitedKernel:
     @property
     def pid(self):
         """The kernel's process id."""
-        return self._kernel_process().pid
+        return self._kernel_pid
+
+    @property
+    def folder(self):
+        """The kernel's folder as the grader's side reads it: the kernel's own copy, inside
+        its private space, where it has one."""
+        if self.sandbox.allow_listed and self._kernel_pid is not None:
+            return f"/proc/{self._kernel_pid}/root{self.cwd}"
+        return self.cwd
 
     def socket_path(self, name):
         """A path where the kernel may connect to a socket called ``name``."""
@@ -464,17 +590,23 @@ class LimitedKernel:
 
     def isolation(self):
         """What held for this kernel, as written into the results."""
-        return {"network_blocked": self.sandbox.network_blocked, "tasks_capped": self.tasks_capped,
-                "separate_user": self.sandbox.separate_user, "private_files_hidden": self.sandbox.mounts}
+        limits = self.group_version if self.memory_in_group else None
+        return {"network_blocked": self.sandbox.network_blocked, "separate_user": self.sandbox.separate_user,
+                "allow_listed_view": self.sandbox.allow_listed, "processes_hidden": self.sandbox.allow_listed,
+                "private_space": PRIVATE_SPACE if self.sandbox.allow_listed else None,
+                "memory_limit": f"{limits} and the watchdog" if limits else "the watchdog",
+                "watched": "the kernel's PID namespace" if self.sandbox.allow_listed else
+                           "every process of the kernel's user" if self.user is not None else "the kernel's descendants",
+                "tasks_capped": self.tasks_in_group}
 
     def run(self, source, limits):
         """Run ``source`` within ``limits`` (a ``RunLimits``); the ``Outcome`` says what it used."""
         cell = nbformat.v4.new_code_cell(source)
         self.client.nb.cells = [cell]
         self.client.timeout = max(1, int(limits.wall))
-        self.client.printed, self.client.truncated = 0, False
+        self.client.printed, self.client.dropped = 0, {}
         try:
-            stopwatch = Stopwatch(self._kernel_process(), limits.counted)
+            stopwatch = Stopwatch(self._top(), limits.counted, _process(self._kernel_pid))
         except psutil.Error:  # killed while the notebook was replayed after a restart
             return Outcome("died", error="found the kernel dead (it died while the notebook was replayed)")
         self._over_time, self._timed = None, (stopwatch, limits)
@@ -484,6 +616,7 @@ class LimitedKernel:
             self._timed = None
             outcome_usage = stopwatch.usage()
         outcome.usage = outcome_usage
+        outcome.dropped = dict(self.client.dropped)
         if outcome.status == "timeout" and not outcome.limit:
             outcome.limit = "wall"
         return outcome
@@ -500,14 +633,15 @@ class LimitedKernel:
                 raise
             return self._death(cell, f"the kernel stopped answering ({type(error).__name__})")
         errors = [o for o in cell.outputs if o.get("output_type") == "error"]
-        outcome = Outcome("ok", _stdout(cell), "", cell.outputs, self.client.truncated)
+        outcome = Outcome("ok", _stdout(cell), "", cell.outputs)
         if errors:
             outcome.status, outcome.error = "error", f"{errors[0]['ename']}: {errors[0]['evalue']}"
         return outcome
 
     def _death(self, cell, otherwise):
-        """The ``Outcome`` of a kernel that died: the watchdog's doing, or the code's."""
-        if self._over_memory.is_set():
+        """The ``Outcome`` of a kernel that died: the watchdog's doing, the OS's (the memory
+        limit of its cgroup), or the code's."""
+        if self._over_memory.is_set() or (self.group is not None and self.group.oom_kills()):
             return Outcome("memory", _stdout(cell), f"went over the memory limit of {self.memory_limit // 2**20} MB")
         if self._over_time is not None:
             limit, message = self._over_time
@@ -517,30 +651,43 @@ class LimitedKernel:
     def _alive(self):
         return run_sync(self.client.km.is_alive)()
 
-    def _kernel_process(self):
+    def _top(self):
+        """The first process of the kernel's sandbox: everything of the kernel descends from it."""
         provisioner = getattr(self.client.km, "provisioner", None)
         process = getattr(provisioner, "process", None)
         return psutil.Process(process.pid)
 
-    def _watch(self, process):
+    def _watch(self, top):
         # Anonymous memory (what a memory bomb grows) is read every tick, cheaply; shares of
         # the pages several processes map (torch's libraries, in the kernel and the checker
-        # alike) every SHARED_EVERY ticks, so that they count once, as the container counts them.
-        # The running code's CPU and time are read every tick too.
-        shared, ticks = 0, 0
+        # alike), and what the kernel wrote into its private space, every SHARED_EVERY ticks.
+        # The running code's CPU and time are read every tick too.  In a PID namespace an
+        # orphan is re-parented inside it, so it stays in ``top``'s tree; where there is none,
+        # every process of the kernel's user is watched.
+        shared, strays, ticks = 0, [], 0
+        group = self.group
+        killed_before = group.oom_kills() if group is not None else 0
         while not self._stop.wait(WATCHDOG_PERIOD):
             try:
-                tree = [process] + process.children(recursive=True)
+                tree = [top] + top.children(recursive=True)
             except psutil.Error:
                 return  # the kernel is gone
             if ticks % SHARED_EVERY == 0:
-                shared = (sum(_shared_pages(p.pid) for p in tree)
+                if self.user is not None and not self.sandbox.allow_listed:
+                    known = {p.pid for p in tree}
+                    strays = [p for p in psutil.process_iter(["uids"]) if p.pid not in known
+                              and p.info["uids"] and p.info["uids"].real == self.user]
+                shared = (sum(_shared_pages(p.pid) for p in tree + strays) + self._space_used()
                           + sum(_smaps_rollup(pid).get("Pss", 0) for pid in self.companions))
             ticks += 1
+            tree += strays
             used = sum(_anonymous_size(p) for p in tree) + shared
             self.peak_memory = max(self.peak_memory, used)
             over_time = self._time_limit_reached(tree)
-            if used > self.memory_limit or over_time:
+            # The cgroup's limit may strike first (a fast allocation, between two ticks): the
+            # OOM killer takes one process; the rest of the submission goes with it.
+            over_memory = used > self.memory_limit or (group is not None and group.oom_kills() > killed_before)
+            if over_memory or over_time:
                 if over_time:
                     self._over_time = over_time
                 else:
@@ -551,6 +698,16 @@ class LimitedKernel:
                     except psutil.Error:
                         pass
                 return
+
+    def _space_used(self):
+        """Bytes in the kernel's private space (0 where it has none)."""
+        if not self.sandbox.allow_listed or self._kernel_pid is None:
+            return 0
+        try:
+            space = os.statvfs(f"/proc/{self._kernel_pid}/root/tmp")
+        except OSError:
+            return 0
+        return (space.f_blocks - space.f_bfree) * space.f_frsize
 
     def _time_limit_reached(self, tree):
         """``(limit, message)`` when the code running now has used up its CPU or its time
@@ -568,6 +725,18 @@ class LimitedKernel:
             found = "time", f"ran for more than {limits.time:.0f} s{waited}, using {usage.cpu:.1f} s of CPU"
         # The code may have finished while its usage was read: then nothing is killed.
         return found if self._timed is timed else None
+
+
+def _find_kernel(top):
+    """The kernel's own process below ``top`` (the jail's stages and ``unshare`` come first),
+    found before any student code runs; ``top`` itself where nothing stands between."""
+    for process in [top] + top.children(recursive=True):
+        try:
+            if process.cmdline()[1:3] == ["-m", "ipykernel_launcher"]:
+                return process.pid
+        except psutil.Error:
+            continue
+    return top.pid
 
 
 def _anonymous_size(process):

@@ -2,10 +2,16 @@
 callers (the batch, the reports, Gradescope's ``results.json``) read them."""
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypedDict
+from typing import Any, Iterable, TypedDict
 
 # Gradescope shows at most this much feedback per question.
 FEEDBACK_LIMIT = 20_000
+# Whatever a submission does, its results stay small: so many messages at most, each, and
+# each test case's message and each written answer, cut to so many characters.
+MAX_MESSAGES = 20
+MESSAGE_LIMIT = 2_000
+CASE_MESSAGE_LIMIT = 4_000
+ANSWER_LIMIT = 20_000
 
 
 class Case(TypedDict):
@@ -20,9 +26,9 @@ class Case(TypedDict):
 
 @dataclass
 class QuestionResult:
-    """Score and feedback of one question, with what checking it used (of its last try):
+    """Score and feedback of one question, with what checking it used:
     CPU seconds of the kernel and the checker, wall seconds, and the seconds of those spent
-    waiting for a busy CPU; ``attempts`` is 2 when it ran out of time once and was run again."""
+    waiting for a busy CPU."""
 
     name: str
     score: float
@@ -33,7 +39,6 @@ class QuestionResult:
     cpu_seconds: float = 0.0
     wall_seconds: float = 0.0
     waited_seconds: float = 0.0
-    attempts: int = 0
 
     @property
     def failed_cases(self) -> list[str]:
@@ -113,3 +118,54 @@ def feedback_text(cases: list[Case]) -> str:
 
 def _indent(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines())
+
+
+def bounded_case(case: Case) -> Case:
+    """``case`` with its message cut to ``CASE_MESSAGE_LIMIT`` characters."""
+    return {**case, "message": cut(case["message"], CASE_MESSAGE_LIMIT)}
+
+
+def cut(text: str, limit: int) -> str:
+    """``text``, or its first ``limit`` characters and how many more there were."""
+    return text if len(text) <= limit else text[:limit] + f" [... {len(text) - limit:,} more characters]"
+
+
+class Notes:
+    """The messages of one submission, each said once: the same message about several
+    cells becomes one ("Code cells 7 to 100,000 were not run: ..."), and at most
+    ``MAX_MESSAGES`` of ``MESSAGE_LIMIT`` characters are kept."""
+
+    def __init__(self) -> None:
+        self._cells: dict[str, list[int]] = {}
+
+    def add(self, template: str, cells: Iterable[int] = ()) -> None:
+        """Note ``template``; with ``cells``, its ``{cells}`` names the cells (``{was}``: "was"
+        or "were") of every note of the same template."""
+        self._cells.setdefault(template, []).extend(cells)
+
+    def __bool__(self) -> bool:
+        return bool(self._cells)
+
+    def lines(self) -> list[str]:
+        """The messages, in the order of their first note."""
+        lines = [template.format(cells=_cells(cells), was="was" if len(set(cells)) == 1 else "were") if cells
+                 else template for template, cells in self._cells.items()]
+        kept = [cut(line, MESSAGE_LIMIT) for line in lines[:MAX_MESSAGES]]
+        if len(lines) > MAX_MESSAGES:
+            kept.append(f"... and {len(lines) - MAX_MESSAGES:,} more messages.")
+        return kept
+
+
+def _cells(numbers: list[int]) -> str:
+    """"Code cell 7", "Code cells 7 to 100,000", "Code cells 2, 5 and 7 to 9"."""
+    ranges: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if ranges and number == ranges[-1][1] + 1:
+            ranges[-1][1] = number
+        else:
+            ranges.append([number, number])
+    parts = [f"{a:,}" if a == b else f"{a:,} and {b:,}" if b == a + 1 else f"{a:,} to {b:,}" for a, b in ranges]
+    if len(parts) > 10:
+        parts = parts[:10] + [f"{len(parts) - 10:,} more"]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Code cell {listed}" if len(set(numbers)) == 1 else f"Code cells {listed}"

@@ -107,11 +107,8 @@ def _without_colons(mapping):
     return {str(key).strip(":"): value for key, value in mapping.items()}
 
 
-def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, hidden=(), **limits):
-    """Grade ``submissions`` with ``jobs`` in parallel; returns results in input order.
-
-    ``hidden``: more paths no submission may see (the files and folders they came from).
-    """
+def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, **limits):
+    """Grade ``submissions`` with ``jobs`` in parallel; returns results in input order."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     out.chmod(0o700)  # grades, names and emails: for the grader only
@@ -121,10 +118,7 @@ def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, hidden=()
     pending = [s for s in submissions if s.id not in results]
     bar = tqdm(total=len(submissions), initial=len(results), disable=not progress, unit="submission")
     pool = ThreadPoolExecutor(max(1, jobs))
-    # No submission may see the others or the grades.
-    others = [out, *map(Path, hidden)] + sorted({s.path.parent for s in submissions}) + [
-        s.path for s in submissions]
-    with grading.unpacked(autograder_zip, hidden=others) as autograder, _finally(pool, bar):
+    with grading.unpacked(autograder_zip) as autograder, _finally(pool, bar):
         futures = {pool.submit(grade_one, autograder, s, fingerprints[s.id], **limits): s for s in pending}
         for future in as_completed(futures):
             result = future.result()

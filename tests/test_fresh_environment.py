@@ -10,6 +10,8 @@ import zipfile
 
 import pytest
 
+from rnnlab_engine.kernel import sandbox
+
 pytestmark = pytest.mark.slow  # each test installs rnnlab into a new virtual environment
 
 PACKAGES = ["otter-grader[grading]==7.0.0", "numpy", "torch==2.13.0", "matplotlib"]
@@ -58,6 +60,7 @@ def test_zip_grades_in_a_fresh_environment(built, solution_notebook, fresh_pytho
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 28 and len(results["tests"]) == 11
     assert results["rnnlab"]["isolation"]["separate_user"] == (os.geteuid() == 0)
+    assert results["rnnlab"]["isolation"]["allow_listed_view"] == sandbox().allow_listed
 
 
 def test_student_bundle_checks_in_a_fresh_environment(built, solution_notebook, fresh_python, tmp_path):

@@ -44,6 +44,7 @@ WRITABLE = ("/tmp", "/var/tmp", "/run/lock", "/dev/shm")
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
+ST_NOATIME, ST_NODIRATIME, ST_RELATIME, MS_RELATIME = 1024, 2048, 4096, 1 << 21
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP = 1, 38, 24
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -72,19 +73,14 @@ def bind_read_only(path, root):
         os.makedirs(os.path.dirname(target), exist_ok=True)
         Path(target).touch()
     mount(path, target, flags=MS_BIND | MS_REC)
-    mount(None, target, flags=MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    kept = os.statvfs(path).f_flag & (MS_NOEXEC | ST_NOATIME | ST_NODIRATIME)  # a user namespace may not drop them
+    kept |= MS_RELATIME if os.statvfs(path).f_flag & ST_RELATIME else 0
+    mount(None, target, flags=MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | kept)
 
 
 def build_root(root, options):
-    """Fill the empty tmpfs at ``root`` with what the command may see (stage 2)."""
-    shown = []
-    for path in [*SYSTEM_PATHS, *options.read]:
-        path = os.path.normpath(path)
-        if (os.path.lexists(path) and not any(path == p or path.startswith(p + "/") for p in shown)):
-            bind_read_only(path, root)
-            shown.append(path)
-    os.makedirs(root + "/proc")
-    mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    """Fill the empty tmpfs at ``root`` with what the command may see (stage 2).  The writable
+    places come first: a path to show that lies below one (a Python in /tmp) is shown on top."""
     os.makedirs(root + "/dev")
     mount("rnnlab-dev", root + "/dev", "tmpfs", MS_NOSUID, "mode=0755,size=64k")
     for name in DEVICES + tuple(n for n in os.listdir("/dev") if n.startswith("nvidia")):
@@ -103,6 +99,14 @@ def build_root(root, options):
         os.chmod(inside, 0o1777)
         os.makedirs(root + place, exist_ok=True)
         mount(inside, root + place, flags=MS_BIND)
+    shown = []
+    for path in [*SYSTEM_PATHS, *options.read]:
+        path = os.path.normpath(path)
+        if (os.path.lexists(path) and not any(path == p or path.startswith(p + "/") for p in shown)):
+            bind_read_only(path, root)
+            shown.append(path)
+    os.makedirs(root + "/proc")
+    mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     if options.folder:
         folder = space + "/folder"
         shutil.copytree(options.folder, folder, symlinks=True)
@@ -128,14 +132,14 @@ def enter_root(root):
     mount(None, "/", flags=MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
-def drop_privileges(user):
-    """Become ``user`` (as root), or give up every capability (in a user namespace), for
-    good: no set-user-id program, no new user namespace gives them back."""
+def drop_privileges(user, own_user_namespace):
+    """Become ``user`` (as root), or give up every capability (as root of a user namespace of
+    ours), for good: no set-user-id program, no new user namespace gives them back."""
     if user is not None:
         os.setgroups([])
         os.setgid(user)
         os.setuid(user)
-    else:
+    elif own_user_namespace:
         # A new user namespace would give its creator every capability in it again.
         for limit in ("max_user_namespaces", "max_mnt_namespaces"):
             try:
@@ -170,7 +174,7 @@ def run_as_init(command, options):
             # is told that its parent is pid 1: here it is this init, which outlives it.
             if "JPY_PARENT_PID" in os.environ:
                 os.environ["JPY_PARENT_PID"] = "1"
-            drop_privileges(options.user)
+            drop_privileges(options.user, "user" in options.namespaces.split(","))
             os.execvp(command[0], command)
         finally:
             os._exit(127)
@@ -215,7 +219,7 @@ def main(argv=None):
         run_as_init(command, options)
     join_cgroups(options.cgroup)
     if "pid" not in namespaces:
-        drop_privileges(options.user)
+        drop_privileges(options.user, False)
     # Should the grader die, so does the command (``unshare --kill-child`` takes the namespace).
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if "pid" not in namespaces:

@@ -52,11 +52,14 @@ for _path in [_checkout + '/.git', _checkout + '/solutions', _checkout + '/assig
               {others!r}]:
     if os.path.exists(_path):
         _found.append(_path)
+# Beside Python, only the way to it (and to the kernel's own folder and sockets, where
+# Python is in /tmp too).
 _python = [os.path.realpath(_p) for _p in (sys.prefix, sys.base_prefix)]
-for _folder in set(os.path.dirname(_p) for _p in _python) - set(['/']):  # beside Python: only the way to it
+_own = _python + [os.getcwd(), os.path.dirname(sys.argv[sys.argv.index('-f') + 1])]
+for _folder in set(os.path.dirname(_p) for _p in _python) - set(['/']):
     while _folder != '/':
         _found += [_full for _full in (os.path.join(_folder, _n) for _n in os.listdir(_folder))
-                   if not any(_q == _full or _q.startswith(_full + '/') for _q in _python)]
+                   if not any(_q == _full or _q.startswith(_full + '/') for _q in _own)]
         _folder = os.path.dirname(_folder)
 for _pattern in ['/tmp/**', '/var/tmp/**', '/dev/shm/**', '/proc/*/cwd/**']:
     _found += [_p for _p in glob.glob(_pattern, recursive=True)

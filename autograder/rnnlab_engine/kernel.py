@@ -149,6 +149,7 @@ class SubmissionGroup:
 
     def _make(self, places, name, limits):
         for parent in places:
+            _remove_groups_of_dead_graders(parent)
             path = parent / name
             try:
                 path.mkdir()
@@ -205,6 +206,17 @@ class SubmissionGroup:
 
 
 _GROUP_NUMBERS = itertools.count()
+
+
+def _remove_groups_of_dead_graders(parent):
+    """Remove the empty groups a grader that was killed left in ``parent`` (named after its pid)."""
+    for group in parent.glob("rnnlab-*-*"):
+        grader = group.name.split("-")[1]
+        if grader.isdigit() and not psutil.pid_exists(int(grader)):
+            try:
+                group.rmdir()
+            except OSError:  # something still runs in it, or it is gone already
+                pass
 
 
 def _cgroup_hierarchies():

@@ -156,7 +156,7 @@ def test_a_timeout_costs_its_own_question_and_the_limit_holds(first_questions_zi
               "    def wrapper(*args, **kwargs):\n"
               "        if function.__name__ not in _slept:\n"
               "            _slept.add(function.__name__)\n"
-              "            time.sleep(4.5)\n"
+              "            time.sleep(2.5)\n"
               "        return function(*args, **kwargs)\n"
               "    return wrapper\n"
               "generate_dataset, sequences_to_dicts, one_hot_encode = map(_sleepy, (generate_dataset, "
@@ -164,13 +164,13 @@ def test_a_timeout_costs_its_own_question_and_the_limit_holds(first_questions_zi
               "forward_pass, backward_pass, clip_gradient_norm = map(_sleepy, (forward_pass, backward_pass, "
               "clip_gradient_norm))\n")
     path = notebook_with(first_questions_notebook, tmp_path, "sleepy", [sleepy])
-    limit = 24
-    result = grade_submission(first_questions_zip, path, time_limit=limit, question_time_limit=5)
+    limit = 15
+    result = grade_submission(first_questions_zip, path, time_limit=limit, question_time_limit=3)
     assert result.seconds - result.waited_seconds <= limit + 3  # shutting the kernel down, at most
     by_name = {q.name: q for q in result.questions}
     graded = [q for q in result.questions if q.status == "graded"]
     assert graded and all(q.score == q.possible for q in graded)
-    assert graded == result.questions[:len(graded)]  # the first questions, each in its 5 s
+    assert graded == result.questions[:len(graded)]  # the first questions, each in its 3 s
     stopped, *left = result.questions[len(graded):]  # the cases checked before the end keep their points
     assert stopped.status == "timeout" and "ran for more than" in stopped.output
     assert left and all(q.score == 0 and q.status == "timeout" and "used up its time" in q.output for q in left)

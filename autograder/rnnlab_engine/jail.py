@@ -221,12 +221,13 @@ def main(argv=None):
     if "pid" not in namespaces:
         drop_privileges(options.user, False)
     # Should the grader die, so does the command (``unshare --kill-child`` takes the namespace).
+    # Set after the change of user, which clears it.
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if "pid" not in namespaces:
         os.execvp(command[0], command)
     unshare = ["unshare", "--pid", "--fork", "--kill-child", "--mount"]
     unshare += ["--net"] * ("net" in namespaces) + ["--user", "--map-root-user"] * ("user" in namespaces)
-    inner = [a for a in (argv if argv is not None else sys.argv[1:])]
+    inner = list(argv if argv is not None else sys.argv[1:])
     os.execvp(unshare[0], unshare + ["--", sys.executable, os.path.abspath(__file__), "--inside"] + inner)
 
 

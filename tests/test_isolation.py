@@ -174,6 +174,7 @@ def test_a_timeout_costs_its_own_question_and_the_limit_holds(first_questions_zi
     stopped, *left = result.questions[len(graded):]  # the cases checked before the end keep their points
     assert stopped.status == "timeout" and "ran for more than" in stopped.output
     assert left and all(q.score == 0 and q.status == "timeout" and "used up its time" in q.output for q in left)
+    assert not any("checked again" in q.output for q in result.questions)  # a sleep is not load: no second try
     assert not any("Replaying" in m for m in result.messages), result.messages
     assert not any("after 1 s" in q.output for q in by_name.values())
 

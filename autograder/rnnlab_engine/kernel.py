@@ -1,13 +1,15 @@
 """A Jupyter kernel that runs untrusted code under time, CPU and memory limits.
 
-Student code runs in the kernel process only.  A watchdog thread sums the resident memory
-of the kernel and its children and kills the kernel when it goes over the limit; it also
+Student code runs in the kernel's processes only, started through ``jail`` in the strongest
+``Sandbox`` the machine allows: its own PID, mount and network namespaces and a root that
+shows only its folder, the Python installation and the system's libraries; a cgroup that
+holds every process it starts.  A watchdog thread sums the memory of all those processes
+(and what they wrote into their private space) and kills them all above the limit; it also
 times each piece of code, by the CPU time of those processes (and of the checker, while it
 checks) and by the wall time they did not spend waiting for a CPU, so that a busy machine
-costs no time; what the code prints is capped.  Where the OS allows
-it the kernel starts in a network namespace of its own, with no network at all, and talks
-to us over Unix sockets.  Whatever happens (timeout, crash, ``os._exit``, memory),
-``run`` returns an ``Outcome`` instead of raising.
+costs no time; what the code shows is capped.  The kernel talks to us over Unix sockets.
+Whatever happens (timeout, crash, ``os._exit``, memory), ``run`` returns an ``Outcome``
+instead of raising.
 """
 
 import fcntl

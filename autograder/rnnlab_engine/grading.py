@@ -431,9 +431,8 @@ class _Run:
                 self.dropped[kind] = self.dropped.get(kind, 0) + chars
         if outcome.status in ("ok", "error"):
             self.replay.append(source)
-            self.images += [o["data"]["image/png"] for o in outcome.outputs
-                            if len(o.get("data", {}).get("image/png", "")) <= IMAGE_LIMIT
-                            and "image/png" in o.get("data", {})][:MAX_IMAGES - len(self.images)]
+            pictures = [o.get("data", {}).get("image/png", "") for o in outcome.outputs]
+            self.images += [p for p in pictures if 0 < len(p) <= IMAGE_LIMIT][:MAX_IMAGES - len(self.images)]
             return
         self.notes.add(f"{{cells}} {outcome.error}; it was skipped "
                        f"(it starts: {source.strip().splitlines()[0][:80] if source.strip() else ''!r}).", [number])

@@ -73,8 +73,8 @@ def bind_read_only(path, root):
         os.makedirs(os.path.dirname(target), exist_ok=True)
         Path(target).touch()
     mount(path, target, flags=MS_BIND | MS_REC)
-    kept = os.statvfs(path).f_flag & (MS_NOEXEC | ST_NOATIME | ST_NODIRATIME)  # a user namespace may not drop them
-    kept |= MS_RELATIME if os.statvfs(path).f_flag & ST_RELATIME else 0
+    host = os.statvfs(path).f_flag  # a user namespace may not drop the host's flags
+    kept = (host & (MS_NOEXEC | ST_NOATIME | ST_NODIRATIME)) | (MS_RELATIME if host & ST_RELATIME else 0)
     mount(None, target, flags=MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | kept)
 
 
@@ -102,7 +102,7 @@ def build_root(root, options):
     shown = []
     for path in [*SYSTEM_PATHS, *options.read]:
         path = os.path.normpath(path)
-        if (os.path.lexists(path) and not any(path == p or path.startswith(p + "/") for p in shown)):
+        if os.path.lexists(path) and not any(path == p or path.startswith(p + "/") for p in shown):
             bind_read_only(path, root)
             shown.append(path)
     os.makedirs(root + "/proc")
@@ -204,7 +204,7 @@ def main(argv=None):
     parser.add_argument("--read", action="append", default=[], help="a path to show read-only")
     parser.add_argument("--share", action="append", default=[], help="a path to show as it is")
     parser.add_argument("--folder", help="the command's folder, copied into its private space")
-    parser.add_argument("--space", type=int, default=256 * 2**20, help="bytes the command may write")
+    parser.add_argument("--space", type=int, help="bytes the command may write (with --folder)")
     parser.add_argument("--scratch", help="an empty folder where the new root is built")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("command", nargs=argparse.REMAINDER)

@@ -129,12 +129,11 @@ class SubmissionGroup:
         if "" in hierarchies:
             self._make_v2(hierarchies[""], name, memory_limit, tasks)
         if not self.paths:
-            for controller, limits in (("memory", {"memory.limit_in_bytes": memory_limit,
-                                                   "memory.memsw.limit_in_bytes": memory_limit}),
-                                       ("pids", {"pids.max": tasks})):
-                if controller in hierarchies and self._make(hierarchies[controller], name, limits):
-                    self.version = "cgroup v1"
-                    setattr(self, f"{'memory' if controller == 'memory' else 'tasks'}_limited", True)
+            limits = {"memory.limit_in_bytes": memory_limit, "memory.memsw.limit_in_bytes": memory_limit}
+            self.memory_limited = "memory" in hierarchies and self._make(hierarchies["memory"], name, limits)
+            self.tasks_limited = "pids" in hierarchies and self._make(hierarchies["pids"], name, {"pids.max": tasks})
+            if self.paths:
+                self.version = "cgroup v1"
 
     def _make_v2(self, places, name, memory_limit, tasks):
         for parent in places:
@@ -352,7 +351,7 @@ class _CappedClient(NotebookClient):
     else that does not fit is dropped whole; ``dropped`` counts what was dropped, by kind."""
 
     printed = 0
-    dropped: dict = {}
+    dropped: dict[str, int]  # set for each run
 
     def process_message(self, msg, cell, cell_index):
         kind = msg.get("msg_type") or msg.get("header", {}).get("msg_type", "")
@@ -368,14 +367,12 @@ class _CappedClient(NotebookClient):
             self.printed += size
             if size > room:
                 text_room = max(room, 0)
-                for kind, chars in sizes.items():
-                    kept = min(chars, text_room) if kind == "text" else 0
-                    self.dropped[kind] = self.dropped.get(kind, 0) + chars - kept
-                if "text" in content and text_room > 0:
-                    msg = {**msg, "content": {**content, "text": content["text"][:text_room]}}
-                    msg["content"].pop("data", None)
-                else:
+                for output, chars in sizes.items():
+                    kept = min(chars, text_room) if output == "text" else 0
+                    self.dropped[output] = self.dropped.get(output, 0) + chars - kept
+                if kind != "stream" or text_room == 0:
                     return None
+                msg = {**msg, "content": {**content, "text": content["text"][:text_room]}}
         return super().process_message(msg, cell, cell_index)
 
 
@@ -383,9 +380,9 @@ def _output_sizes(kind, content):
     """``{kind of output: characters}`` that a message from the kernel shows ({} for
     messages that show nothing: status, replies)."""
     sizes = {}
-    if kind == "stream" or "text" in content:
+    if kind == "stream":
         sizes["text"] = len(str(content.get("text", "")))
-    if kind in ("display_data", "update_display_data", "execute_result"):
+    elif kind in ("display_data", "update_display_data", "execute_result"):
         for mime, value in (content.get("data") or {}).items():
             sizes[str(mime)] = sizes.get(str(mime), 0) + (len(value) if isinstance(value, str) else len(json.dumps(value)))
     elif kind.startswith("comm"):
@@ -507,9 +504,7 @@ class LimitedKernel:
         self.user, self._user_lock = claim_kernel_user() if self.sandbox.separate_user else (None, None)
         self.client = None
         self.peak_memory = 0
-        self.group = None
-        self.group_version = None  # what held the limits of the last kernel started
-        self.memory_in_group = self.tasks_in_group = False
+        self.group = None  # of the last kernel started (emptied and removed once it stops)
         self._kernel_pid = None
         self._sockets = None
         self._owned = False
@@ -536,8 +531,6 @@ class LimitedKernel:
                 os.chmod(self.cwd, 0o700)
         self._owned = True
         self.group = SubmissionGroup(self.memory_limit)
-        self.group_version = self.group.version
-        self.memory_in_group, self.tasks_in_group = self.group.memory_limited, self.group.tasks_limited
         self.client = _CappedClient(nbformat.v4.new_notebook(), kernel_name="python3",
                                     allow_errors=True, interrupt_on_timeout=False,
                                     kernel_manager_class=_IsolatedKernelManager,
@@ -568,7 +561,6 @@ class LimitedKernel:
                 pass
         if self.group is not None:
             self.group.kill_all_and_remove()
-            self.group = None
         if self.user is not None and not self.sandbox.allow_listed:
             kill_processes_of(self.user)  # no PID namespace holds its orphans
         if self._sockets is not None:
@@ -604,14 +596,14 @@ class LimitedKernel:
 
     def isolation(self):
         """What held for this kernel, as written into the results."""
-        limits = self.group_version if self.memory_in_group else None
+        limits = self.group.version if self.group is not None and self.group.memory_limited else None
         return {"network_blocked": self.sandbox.network_blocked, "separate_user": self.sandbox.separate_user,
-                "allow_listed_view": self.sandbox.allow_listed, "processes_hidden": self.sandbox.allow_listed,
+                "allow_listed_view": self.sandbox.allow_listed,
                 "private_space": PRIVATE_SPACE if self.sandbox.allow_listed else None,
                 "memory_limit": f"{limits} and the watchdog" if limits else "the watchdog",
                 "watched": "the kernel's PID namespace" if self.sandbox.allow_listed else
                            "every process of the kernel's user" if self.user is not None else "the kernel's descendants",
-                "tasks_capped": self.tasks_in_group}
+                "tasks_capped": self.group is not None and self.group.tasks_limited}
 
     def run(self, source, limits):
         """Run ``source`` within ``limits`` (a ``RunLimits``); the ``Outcome`` says what it used."""

@@ -164,7 +164,7 @@ def _cells(numbers: list[int]) -> str:
             ranges[-1][1] = number
         else:
             ranges.append([number, number])
-    parts = [f"{a:,}" if a == b else f"{a:,} and {b:,}" if b == a + 1 else f"{a:,} to {b:,}" for a, b in ranges]
+    parts = [f"{a:,}" if a == b else f"{a:,}, {b:,}" if b == a + 1 else f"{a:,} to {b:,}" for a, b in ranges]
     if len(parts) > 10:
         parts = parts[:10] + [f"{len(parts) - 10:,} more"]
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

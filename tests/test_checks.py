@@ -5,8 +5,10 @@ import pytest
 
 from rnnlab_checks import CheckFailure
 from rnnlab_checks.arrays import check_close, check_shape
+from rnnlab_checks.feedback import RAISED_IN_KERNEL, failure_message
 from rnnlab_checks.gradients import (RELATIVE_TOLERANCE, TINY, check_bptt, check_gradients,
-                                     find_gradient_mismatch, relative_error)
+                                     find_gradient_mismatches, relative_error)
+from rnnlab_checks.relations import how_it_differs
 from rnnlab.authoring.labs import ROOT, lab_module
 
 
@@ -32,7 +34,7 @@ def test_right_gradients_pass_small_and_large():
     rng = np.random.default_rng(0)
     for shape in [(3, 4), (30, 40)]:  # full coordinate check, then sampled plus directions
         params = (rng.normal(size=shape), rng.normal(size=(shape[0], 1)))
-        assert find_gradient_mismatch(quadratic_loss, params, quadratic_grads(params), ["A", "b"]) is None
+        assert find_gradient_mismatches(quadratic_loss, params, quadratic_grads(params), ["A", "b"]) == []
 
 
 def test_wrong_coordinate_is_named():
@@ -49,8 +51,9 @@ def test_large_parameter_error_caught_by_a_random_direction():
     params = (rng.normal(size=(30, 40)), rng.normal(size=(30, 1)))
     da, db = quadratic_grads(params)
     da *= 1.01  # a 1 % scale error everywhere: every sampled coordinate and direction sees it
-    mismatch = find_gradient_mismatch(quadratic_loss, params, (da, db), ["A", "b"])
-    assert mismatch is not None and mismatch.name == "A" and mismatch.error > RELATIVE_TOLERANCE
+    (mismatch,) = find_gradient_mismatches(quadratic_loss, params, (da, db), ["A", "b"])
+    assert mismatch.name == "A" and mismatch.error > RELATIVE_TOLERANCE
+    assert mismatch.relation == "is 1.01 times the right one everywhere (a factor too many or too few, or a rescaling such as clipping)"
 
 
 def test_wrong_shape_is_reported():
@@ -265,3 +268,114 @@ def test_a_checkpoint_is_read_through_the_numbering_it_was_trained_with(tmp_path
     notebook["build_vocabulary"] = lambda text: (sorted(set(text)), {ch: i for i, ch in enumerate(sorted(set(text)))})
     with pytest.raises(CheckFailure, match="above the threshold"):
         check_held_out_loss(notebook, "char_rnn.pt", "rnn", "the checkpoint", 1.9)
+
+
+def test_relations_name_what_a_wrong_array_is():
+    rng = np.random.default_rng(9)
+    right = rng.normal(size=(5, 5))
+    assert "exactly 6 times" in how_it_differs(6 * right, right, steps=6)
+    assert "number of time steps" in how_it_differs(6 * right, right, steps=6)
+    assert "exactly 1/6" in how_it_differs(right / 6, right, steps=6)
+    assert how_it_differs(2 * right, right).startswith("is exactly 2 times")
+    assert how_it_differs(-right, right).startswith("has the opposite sign")
+    assert how_it_differs(right.T, right).startswith("is transposed")
+    assert how_it_differs(0 * right, right).startswith("is zero everywhere")
+    assert how_it_differs(np.clip(right, -0.5, 0.5), right).startswith("is cut off at +-0.5")
+    assert how_it_differs(right + 0.01 * rng.normal(size=(5, 5)), right) is None  # no simple relation
+    assert how_it_differs(right * (1 + 1e-9), right) is None  # right, to rounding
+    # One value is a multiple of any other: only the named factors are said for it.
+    assert how_it_differs(np.array([1.7]), np.array([1.0])) is None
+    assert how_it_differs(np.array([2.0]), np.array([1.0])).startswith("is exactly 2 times")
+    # Against values at some indices only (a sampled check): the transpose is still seen.
+    indices = [(0, 1), (2, 3), (4, 0), (1, 1)]
+    assert how_it_differs(right.T, [right[i] for i in indices], indices=indices).startswith("is transposed")
+
+
+def test_every_wrong_parameter_is_named_with_how_it_is_wrong():
+    """One bug does not hide another: both parameters are reported, each with its relation."""
+    rng = np.random.default_rng(10)
+    params = (rng.normal(size=(3, 4)), rng.normal(size=(3, 1)))
+    da, db = quadratic_grads(params)
+    with pytest.raises(CheckFailure) as failure:
+        check_gradients("f", quadratic_loss, params, (np.clip(da, -1, 1), 2 * db), ["A", "b"])
+    message = str(failure.value)
+    assert "dA is wrong at index" in message and "; it is cut off at +-1" in message
+    assert "db is wrong at index" in message and "; it is exactly 2 times the right one" in message
+    known = {"is what the famous mistake gives": (da, 2 * db)}
+    with pytest.raises(CheckFailure, match="db is wrong .*; it is what the famous mistake gives"):
+        check_gradients("f", quadratic_loss, params, (da, 2 * db), ["A", "b"], known_mistakes=known)
+
+
+def test_bptt_of_the_summed_loss_says_so_instead_of_blaming_a_step():
+    rng = np.random.default_rng(11)
+    xs, params = rng.normal(size=(4, 3)), (rng.normal(size=(3,)),)
+
+    def loss_for_length(length):  # the mean over the steps of (w . x_t)^2
+        return lambda p: float(np.mean((xs[:length] @ p[0]) ** 2))
+
+    def grads_for_length(length):  # the gradient of the sum
+        return (2 * xs[:length].T @ (xs[:length] @ params[0]),)
+
+    with pytest.raises(CheckFailure) as failure:
+        check_bptt("g", loss_for_length, grads_for_length, params, ["w"], num_steps=4, mean=True)
+    message = str(failure.value)
+    assert message.startswith("g: gradients go wrong on a sequence of 2 steps. dw is wrong")
+    assert "exactly 2 times the right one, and 2 is the number of time steps" in message
+    assert "dh_next" not in message
+
+
+def test_a_failure_is_told_by_its_cause(tmp_path):
+    """What a student reads: the check's message alone; an error of the notebook's code with
+    its function and line; a stub's None; and a check that could not use a result."""
+    def run(source, env):
+        cell = compile(source, "<cell 3>", "exec")
+        exec(cell, env)
+
+    assert failure_message(CheckFailure("f: wrong at index 2.")) == "f: wrong at index 2."
+    env = {}
+    run("def backward(x):\n    return x[5]\n", env)
+
+    def test_backward(backward):
+        backward([1, 2])
+
+    try:
+        test_backward(env["backward"])
+    except IndexError as error:
+        message = failure_message(error, test_backward)
+    assert message == "backward raised IndexError: list index out of range\n(in backward, line 2 of its cell)"
+
+    def test_unpacking(forward):
+        outputs, states = forward()
+
+    try:
+        test_unpacking(lambda: None)
+    except TypeError as error:
+        assert "forward (or a notebook function it uses) is not implemented yet" in failure_message(
+            error, test_unpacking)
+
+    def test_indexing(forward):
+        forward()[3]
+
+    try:
+        test_indexing(lambda: [1])
+    except IndexError as error:
+        assert failure_message(error, test_indexing).startswith(
+            "The check could not use what forward returned (IndexError: list index out of range)")
+    from_kernel = ValueError("bad shape\n  (raised at: ...)")
+    setattr(from_kernel, RAISED_IN_KERNEL, True)
+    assert failure_message(from_kernel, test_indexing).startswith("forward raised ValueError: bad shape")
+
+
+def test_otter_shows_the_message_without_the_check_source(tmp_path):
+    """``grader.check`` in a notebook: otter's own test files, with rnnlab's messages."""
+    from otter.test_files.exception_test import ExceptionTestFile
+
+    path = tmp_path / "q1.py"
+    path.write_text("from otter.test_files import test_case\n\nOK_FORMAT = False\nname = 'q1'\npoints = 1\n\n"
+                    "@test_case(points=1, hidden=False)\ndef test_f(f):\n"
+                    "    from rnnlab_checks import CheckFailure\n"
+                    "    if f() != 2:\n        raise CheckFailure(f'f() returned {f()}, expected 2.')\n")
+    test_file = ExceptionTestFile.from_file(str(path))
+    test_file.run({"f": lambda: 3})
+    (result,) = test_file.test_case_results
+    assert result.message == "❌ Test case failed\nf() returned 3, expected 2."

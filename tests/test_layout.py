@@ -11,10 +11,12 @@ from rnnlab.authoring.labs import PACKAGES, ROOT, available_labs
 # What runs inside the student's kernel: the standard library and numpy only (``remote``
 # rebuilds a torch tensor the other side sent, with the torch the notebook loaded).
 KERNEL_SIDE = ["autograder/rnnlab_engine/remote.py", "autograder/rnnlab_engine/jail.py"]
-# What ships in the zips may import, besides the standard library and itself.
+# What ships in the zips may import, besides the standard library and itself: the engine
+# also the checks (beside it in the zip's files/), the checks otter where a notebook or the
+# checker has loaded it (to word its failures).
 SHIPPED = {"rnnlab_engine": {"numpy", "torch", "nbformat", "nbclient", "jupyter_client", "jupyter_core", "psutil",
-                             "otter"},
-           "rnnlab_checks": {"numpy", "torch"}}
+                             "otter", "rnnlab_checks"},
+           "rnnlab_checks": {"numpy", "torch", "otter"}}
 
 
 def imported_modules(path, module_level_only=False):

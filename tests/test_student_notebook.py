@@ -9,6 +9,7 @@ from nbclient import NotebookClient
 
 from rnnlab.authoring.labs import available_labs, load_lab
 from rnnlab.authoring.variants import example_files
+from rnnlab_checks.feedback import CHECK_CRASHED
 
 pytestmark = pytest.mark.slow  # each test runs a notebook in a kernel
 
@@ -60,6 +61,11 @@ def test_unfilled_notebook_runs_and_every_check_fails(build, lab, tmp_path):
     assert failing == questions, f"passing with stubs: {set(questions) - set(failing)}"
     expected = load_lab(lab).student  # lab.toml's [student]
     assert expected.unfilled_message in report[expected.unfilled_question][1]
+    # What a student reads is the checks' message alone: no check's source line, no check
+    # that crashed on what a stub returned.
+    for question, (_, output) in report.items():
+        assert "Error at line" not in output and "CheckFailure" not in output, output
+        assert CHECK_CRASHED not in output.lower(), output
 
 
 @pytest.mark.parametrize("lab", available_labs())

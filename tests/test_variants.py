@@ -17,6 +17,7 @@ import pytest
 from rnnlab.authoring.in_process import check_in_process, trace_in_process, warm_up
 from rnnlab.authoring.labs import available_labs, load_lab
 from rnnlab.authoring.variants import alternatives, buggy_notebook, catalogue, write_catalogue
+from rnnlab_checks.feedback import CHECK_CRASHED
 from rnnlab_engine.grading import graded_cells, unpacked
 
 CASES = [(lab, variant) for lab in available_labs() for variant in catalogue(lab)]
@@ -66,9 +67,11 @@ def test_catalogue_is_large_enough(lab):
 def test_variant_loses_points_on_its_question_only(checked, lab, variant):
     result = checked(lab, variant.name)
     lost = {q.name for q in result.questions if q.score < q.possible}
-    assert lost == {variant.question}, f"points lost on {lost}"
+    assert lost == {variant.question, *variant.also}, f"points lost on {lost}"
     question = next(q for q in result.questions if q.name == variant.question)
     assert variant.message in question.output, question.output
+    crashed = [q.output for q in result.questions if CHECK_CRASHED in q.output.lower()]
+    assert crashed == [], "a check crashed on what the student's code gave it"
 
 
 @pytest.mark.slow

@@ -1,6 +1,7 @@
 """Checks of this lab alone: a record of a CharRNN's training, a model whose output is
 fixed, and the checkpoints handed in (their layout, held-out loss and the text they write)."""
 
+import contextlib
 import re
 from typing import NamedTuple
 
@@ -13,7 +14,7 @@ from rnnlab_checks.learning import check_loss_below
 from rnnlab_checks.text import check_sampled_text, vocabulary_of
 from rnnlab_checks.reference import grading_text, reference_globals, reference_solution, trusted
 from rnnlab_checks.torch_models import (ForwardRecorder, as_tensor, character_distance, held_out_loss,
-                                        new_model, run_training)
+                                        new_model, notebook_torch, run_forward, run_training)
 
 RECURRENT_PARAMETER = re.compile(r"^(.*?)\.?((?:weight|bias)_(?:ih|hh)_l\d+)$")
 
@@ -29,23 +30,39 @@ def start_of(encoded, row):
     return int(found[0]) if len(found) else None
 
 
-def record_training(env, model_class, train, num_steps=20):
-    """A fresh ``model_class`` (12 characters, E = H = 16) trained by ``train`` on 200 random
-    characters for ``num_steps`` steps of 4 streams x 10 characters, with every forward call
-    recorded (``ForwardRecorder``) and the reference ``make_batches`` swapped in while grading.
+class Training(NamedTuple):
+    """What ``record_training`` saw: the call it made, the text, the model's forward calls, the
+    losses ``train`` returned and what ``watch`` gave."""
 
-    Returns ``(what, encoded, calls, losses)``; each call also has ``starts`` (where each row of
-    its inputs starts in the text) and ``continues`` (whether it goes on from the call before).
+    what: str
+    encoded: object
+    calls: list
+    losses: list
+    watched: object
+
+
+def record_training(env, model_class, train, num_steps=20, encoded=None, vocab_size=12, seq_length=10,
+                    watch=lambda model: contextlib.nullcontext()):
+    """A fresh ``model_class`` (``vocab_size`` characters, E = H = 16) trained by ``train`` on
+    ``encoded`` (by default 200 random characters) for ``num_steps`` steps of 4 streams x
+    ``seq_length`` characters, with every forward call recorded (``ForwardRecorder``), the
+    reference ``make_batches`` swapped in while grading, and ``watch(model)`` (a context manager)
+    around the training.
+
+    Returns a ``Training``; each call also has ``starts`` (where each row of its inputs starts in
+    the text) and ``continues`` (whether it goes on from the call before).
     """
     import torch
 
-    encoded = torch.randint(0, 12, (200,), generator=torch.Generator().manual_seed(4))
-    model = new_model(env, model_class, "CharRNN(12, embedding_dim=16, hidden_size=16)", 12,
+    if encoded is None:
+        encoded = torch.randint(0, 12, (200,), generator=torch.Generator().manual_seed(4))
+    model = new_model(env, model_class, f"CharRNN({vocab_size}, embedding_dim=16, hidden_size=16)", vocab_size,
                       embedding_dim=16, hidden_size=16, num_layers=1, cell="rnn")
-    what = f"train(model, encoded, num_steps={num_steps}, batch_size=4, seq_length=10, lr=0.01, seed=0)"
-    with reference_globals(env, ["make_batches"]), ForwardRecorder(model) as recorder:
-        losses = run_training(train, what, model, encoded, num_steps=num_steps, batch_size=4, seq_length=10,
-                              lr=0.01, seed=0, device="cpu")
+    what = f"train(model, encoded, num_steps={num_steps}, batch_size=4, seq_length={seq_length}, lr=0.01, seed=0)"
+    with reference_globals(env, ["make_batches"]), ForwardRecorder(model) as recorder, watch(model) as watched:
+        losses = run_training(train, what, model, encoded, num_steps=num_steps, batch_size=4,
+                              seq_length=seq_length, lr=0.01, seed=0, device="cpu")
+
     calls = recorder.calls
     if len(calls) != num_steps:
         raise CheckFailure(f"{what}: the model was called {len(calls)} times in {num_steps} steps; train should "
@@ -58,7 +75,49 @@ def record_training(env, model_class, train, num_steps=20):
             raise CheckFailure(f"{what}: the inputs of step {step + 1} are not slices of the text; feed the "
                                "model the chunks of make_batches as they come.")
         call["continues"] = step > 0 and call["starts"][0] == calls[step - 1]["starts"][0] + inputs.shape[1]
-    return what, encoded, calls, losses
+    return Training(what, encoded, calls, losses, watched)
+
+
+def how_the_loss_differs(what, step, call, loss, encoded):
+    """None when ``loss``, the loss of training step ``step`` (1, 2, ...) whose forward call
+    ``record_training`` recorded as ``call``, is the mean cross-entropy of its logits against
+    the next characters of ``encoded``; else what it is instead, in words."""
+    import torch
+    import torch.nn.functional as F
+
+    logits = call["logits"].detach().float()
+    vocab_size = logits.shape[-1]
+    steps = call["inputs"].shape[1]
+    targets = torch.stack([encoded[start + 1: start + 1 + steps] for start in call["starts"]])
+    inputs = torch.stack([encoded[start: start + steps] for start in call["starts"]])
+
+    def cross_entropy(scores, wanted, **kwargs):
+        return float(F.cross_entropy(scores.reshape(-1, vocab_size), wanted.reshape(-1), **kwargs))
+
+    expected = cross_entropy(logits, targets)
+    if abs(loss - expected) <= 1e-4 * max(1.0, abs(expected)):
+        return None
+    told = (f"{what}: the loss of step {step} is {loss:.6g}, but the mean cross-entropy of the model's logits "
+            f"against the next characters is {expected:.6g}")
+    candidates = [
+        (cross_entropy(F.softmax(logits, dim=-1), targets),
+         "it is the cross-entropy of softmax(logits): F.cross_entropy applies log-softmax itself, so hand it "
+         "the raw logits"),
+        (cross_entropy(logits.transpose(0, 1), targets),
+         "it pairs the logits flattened time-major (transposed to (T, B, V)) with the targets flattened "
+         "batch-major, so most characters are scored against another stream's target: flatten both alike, "
+         "logits.reshape(-1, V) and targets.reshape(-1)"),
+        (cross_entropy(logits, inputs),
+         "it scores each character against itself: the targets are the inputs shifted one character ahead"),
+        (cross_entropy(logits, targets, reduction="sum") / len(call["starts"]),
+         "it is the sum over each sequence, averaged over the sequences: take the mean over every character "
+         "of the chunk (F.cross_entropy's default)"),
+    ]
+    for value, why in candidates:
+        if abs(loss - value) <= 1e-4 * max(1.0, abs(value)):
+            return f"{told}: {why}."
+    return (f"{told}. The targets are the inputs shifted one ahead, and the loss is F.cross_entropy(logits.reshape"
+            "(-1, V), targets.reshape(-1)): the mean over every character of the chunk.")
 
 
 def constant_output_model(env, model_class):
@@ -80,6 +139,53 @@ def constant_output_model(env, model_class):
     model.load_state_dict({name: scores if name == biases[0] else torch.zeros_like(value)
                            for name, value in state.items()})
     return model, list("abcdefg"), scores
+
+
+def remembering_model(env, model_class):
+    """A ``model_class`` over 7 characters (E = H = 6, tanh) whose hidden state remembers
+    whether it last read 'a' or 'b', and which writes 'c' after an 'a' and 'd' after a 'b'
+    (probability 1 - 1e-8) for as long as its state is carried; from a zero state every
+    character is equally likely.  Returns ``(model, chars)``, or ``(None, chars)`` when the
+    notebook's CharRNN does not carry its state from call to call (q2's business)."""
+    import torch
+
+    what = "CharRNN(7, embedding_dim=6, hidden_size=6)"
+    model = new_model(env, model_class, what, 7, embedding_dim=6, hidden_size=6, num_layers=1, cell="rnn")
+    state = model.state_dict()
+    renamed, _ = char_rnn_layout(state, what)
+    canonical = {name: torch.zeros_like(tensor) for name, tensor in renamed.items()}
+    canonical["embedding.weight"][0, 0], canonical["embedding.weight"][1, 0] = 1.0, -1.0  # 'a' +, 'b' -
+    canonical["rnn.weight_ih_l0"][0, 0] = 6.0  # the last 'a' or 'b' sets unit 0 to about +-1 ...
+    canonical["rnn.weight_hh_l0"][0, 0] = 3.0  # ... and it stays there (tanh(3 x 0.995) = 0.995)
+    canonical["decoder.weight"][2, 0], canonical["decoder.weight"][3, 0] = 20.0, -20.0  # 'c' or 'd'
+    by_identity = {id(tensor): name for name, tensor in state.items()}
+    model.load_state_dict({by_identity[id(tensor)]: canonical[name] for name, tensor in renamed.items()})
+    chars = list("abcdefg")
+    model.eval()
+    first, hidden = run_forward(model, what, torch.tensor([[0]]), None)
+    then, _ = run_forward(model, what, torch.tensor([[2]]), hidden)
+    if int(first[0, -1].argmax()) != 2 or int(then[0, -1].argmax()) != 2:
+        return None, chars
+    return model, chars
+
+
+def check_sample_remembers(env, sample, model, chars):
+    """Fail unless ``sample`` with the ``remembering_model`` writes 'a' + 'c' * 30 after the
+    prime 'a' (what the reference sampler writes, with any generator), and says what it did
+    otherwise."""
+    torch = notebook_torch(env)
+    what = "sample(model, chars, 'a', 30, generator=torch.Generator().manual_seed(3))"
+    text = sample(model, chars, "a", 30, temperature=1.0, generator=torch.Generator().manual_seed(3), device="cpu")
+    if text == "a" + "c" * 30:
+        return
+    told = (f"{what}, with a model that writes 'c' for as long as its hidden state remembers the 'a' it read, "
+            f"wrote {str(text)[:40]!r}")
+    if str(text)[:2] == "ac":
+        raise CheckFailure(f"{told}: after the first drawn character it sampled from a zero state, as if the model "
+                           "had read nothing. Feed each drawn character back with the hidden state the model "
+                           "returned for the one before: logits, hidden = model(next_input, hidden).")
+    raise CheckFailure(f"{told}: its first drawn character does not follow from the prime. Read the whole prime "
+                       "first, then draw from the logits of its last character, passing the hidden state on.")
 
 
 # Held-out text: inside the last 10% of the corpus (from character 2,709,950), which the

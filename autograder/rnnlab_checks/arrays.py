@@ -24,6 +24,16 @@ def require_implemented(what, value):
         raise CheckFailure(f"{what} returned {value!r}: it is not implemented yet.")
 
 
+def returned(what, value, names):
+    """``value``, which ``what`` returned, as a tuple of ``len(names)`` items, or a failure
+    that says what came back instead (a stub's ``None``, a single value, too few)."""
+    require_implemented(what, value)
+    if not is_sequence(value) or len(value) != len(names):
+        got = f"{len(value)} items" if is_sequence(value) else f"a {type(value).__name__}"
+        raise CheckFailure(f"{what} should return a tuple ({', '.join(names)}); it returned {got}.")
+    return tuple(value)
+
+
 def as_array(what, value):
     """``value`` as a float64 array, or a failure that says what came back instead."""
     require_implemented(what, value)

@@ -10,7 +10,7 @@ import math
 from collections import Counter
 
 
-from .arrays import check_shape
+from .arrays import check_shape, require_implemented
 from .failures import CheckFailure
 
 # The mark the grader's line sets on a tensor that was not detached on the student's side
@@ -41,6 +41,7 @@ def as_tensor(value, what, dims=None):
 
 def split_forward_output(output, what):
     """``(logits, hidden)`` of what a model's forward returned."""
+    require_implemented(f"{what}: forward", output)
     if not isinstance(output, tuple) or len(output) != 2:
         raise CheckFailure(f"{what} should return the pair (logits, hidden), not {type(output).__name__}.")
     return output
@@ -154,26 +155,47 @@ def notebook_torch(env):
     return torch
 
 
-def new_model(env, model_class, what, *args, seed=0, **kwargs):
-    """``model_class(*args, **kwargs)`` built after seeding the notebook's torch with ``seed``;
-    an error while building it is a ``CheckFailure`` that quotes ``what``."""
-    notebook_torch(env).manual_seed(seed)
+def new_model(env, model_class, what, vocab_size, *args, seed=0, **kwargs):
+    """``model_class(vocab_size, *args, **kwargs)`` built after seeding the notebook's torch
+    with ``seed``, and tried on two sequences of three characters: an error while building or
+    running it, or logits that are not (B, T, V), is a ``CheckFailure`` that quotes ``what``.
+    (A check of training or sampling needs a model that runs; the model's own question says
+    more.)"""
+    torch = notebook_torch(env)
+    torch.manual_seed(seed)
     try:
-        return model_class(*args, **kwargs)
+        model = model_class(vocab_size, *args, **kwargs)
     except Exception as error:
         raise CheckFailure(f"{what} raised {type(error).__name__}: {error}") from None
+    training = model.training
+    model.eval()  # no dropout: the try draws nothing from torch's generator
+    try:
+        logits, _ = run_forward(model, what, torch.zeros((2, 3), dtype=torch.long), None)
+        if tuple(logits.shape) != (2, 3, vocab_size):
+            raise CheckFailure(f"{what}: the logits for inputs of shape (2, 3) have shape {tuple(logits.shape)}, "
+                               f"expected (2, 3, {vocab_size}).")
+    finally:
+        model.train(training)
+    return model
 
 
 def run_forward(model, what, *args):
     """``(logits, hidden)`` of ``model(*args)``; errors and other results become a
-    ``CheckFailure`` that says where to look."""
+    ``CheckFailure`` that says where to look, as do logits that are not one row of scores
+    per character read ((B, T, V) for inputs (B, T))."""
     try:
         output = model(*args)
     except Exception as error:
         hint = (" The decoder maps each output of the recurrent layer (H features) to V scores."
                 if "shapes cannot be multiplied" in str(error) else "")
         raise CheckFailure(f"{what} raised {type(error).__name__}: {error}.{hint}") from None
-    return split_forward_output(output, what)
+    logits, hidden = split_forward_output(output, what)
+    inputs, shape = args[0], tuple(getattr(logits, "shape", ()))
+    if len(shape) != 3 or shape[:2] != tuple(inputs.shape):
+        raise CheckFailure(f"{what}: the logits for inputs of shape {tuple(inputs.shape)} have shape "
+                           f"{shape}, expected (B, T, V): one row of V scores for every character read, in "
+                           "order (decode every step of the recurrent layer's output, not only the last).")
+    return logits, hidden
 
 
 def check_layers(model, what, recurrent, vocab_size, embedding_dim, hidden_size, num_layers):
@@ -212,7 +234,11 @@ def chunks_of(make_batches, what, *args):
     """The chunks ``make_batches(*args)`` returns, as pairs of nested lists, checked to be
     pairs of 2-D tensors."""
     try:
-        chunks = list(make_batches(*args))
+        chunks = make_batches(*args)
+        require_implemented(what, chunks)
+        chunks = list(chunks)
+    except CheckFailure:
+        raise
     except Exception as error:
         raise CheckFailure(f"{what} raised {type(error).__name__}: {error}") from None
     for k, chunk in enumerate(chunks):

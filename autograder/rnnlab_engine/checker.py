@@ -171,7 +171,9 @@ def judge_case(test_file: Any, test_case: Any, env: Any) -> Case:
     except PeerGone:
         raise
     except Exception as error:
-        passed, message = False, "❌ Test case failed\n" + test_file._generate_error_message(error)
+        from rnnlab_checks.feedback import failure_message  # files/, on the path once the checker runs
+
+        passed, message = False, "❌ Test case failed\n" + failure_message(error, test_case.body.test_func)
     return {"name": test_case.body.test_func.__name__, "hidden": test_case.hidden, "points": test_case.points,
             "passed": passed, "message": message}
 

@@ -38,6 +38,8 @@ _HEADER = struct.Struct(">Q")
 # Set on a tensor that arrived from a tensor with a ``grad_fn`` (not detached).
 GRAPH_MARK = "rnnlab_had_graph"
 _THIS_FILE = globals().get("__file__", "rnnlab_remote")
+# Named as ``rnnlab_checks.feedback.RAISED_IN_KERNEL`` (this file also runs in the kernel, alone).
+RAISED_IN_KERNEL = "raised_in_the_student_kernel"
 
 
 class ProtocolError(Exception):
@@ -118,7 +120,10 @@ class Connection:
         if "error" in header:
             if op == "next" and header["error"].get("type") == "StopIteration":
                 raise StopIteration  # the end of an iteration; anywhere else it would end a loop silently
-            raise _rebuild(header["error"])
+            error = _rebuild(header["error"])
+            if self.trusted:  # the checks' end: the student's code raised it
+                setattr(error, RAISED_IN_KERNEL, True)
+            raise error
         return body  # [result, the arguments after a call (or None)]
 
     # -- the wire -------------------------------------------------------------------------

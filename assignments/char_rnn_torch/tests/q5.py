@@ -1,10 +1,11 @@
 """q5: sample.  The primes are one character long, so that a model with its batch and time
-dimensions mixed up (q2) still samples here."""
+dimensions mixed up (q2) still samples here; a model that remembers what it read shows
+whether the sampler carries the hidden state from one drawn character to the next."""
 
 
 @public(points=1)
 def test_sample_returns_prime_and_new_characters(env, CharRNN, sample):
-    from lab_checks import constant_output_model
+    from lab_checks import check_sample_remembers, constant_output_model, remembering_model
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import check_callable
     from rnnlab_checks.torch_models import notebook_torch
@@ -26,6 +27,9 @@ def test_sample_returns_prime_and_new_characters(env, CharRNN, sample):
     if texts[0] != texts[1]:
         raise CheckFailure("sample: two calls with generators seeded alike gave different texts "
                            f"({texts[0]!r}, {texts[1]!r}); draw with torch.multinomial(..., generator=generator).")
+    model, chars = remembering_model(env, CharRNN)
+    if model is not None:  # a CharRNN that forgets its state is q2's business
+        check_sample_remembers(env, sample, model, chars)
 
 
 @hidden(points=1)

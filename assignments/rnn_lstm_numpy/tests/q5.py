@@ -5,10 +5,10 @@
 def test_gradients_by_time_step(env, backward_pass):
     import numpy as np
     from lab_checks import rnn_shapes
-    from rnnlab_checks.arrays import check_callable
+    from rnnlab_checks.arrays import check_callable, returned
     from rnnlab_checks.fixtures import mean_cross_entropy, one_hot_sequence, random_params
     from rnnlab_checks.gradients import check_bptt
-    from rnnlab_checks.reference import forward_for_backward, trusted
+    from rnnlab_checks.reference import forward_for_backward, reference_solution, trusted
     check_callable("backward_pass", backward_pass)
     forward_pass = trusted(env, "forward_pass")
     rng = np.random.default_rng(5)
@@ -21,10 +21,21 @@ def test_gradients_by_time_step(env, backward_pass):
     def grads_for_length(length):
         outputs, hidden_states = forward_for_backward(env, "forward_pass",
                                                       inputs[:length], h0, params)
-        return backward_pass(inputs[:length], outputs, hidden_states, targets[:length], params)[1]
+        return returned("backward_pass", backward_pass(inputs[:length], outputs, hidden_states, targets[:length],
+                                                       params), ["loss", "grads"])[1]
+
+    def known_mistakes(length):  # what the reference gives with them; while grading only
+        if reference_solution() is None:
+            return {}
+        outputs, hidden_states = forward_pass(inputs[:length], h0, params)
+        late = [hidden_states[-1]] + list(hidden_states[:-1])
+        return {"is what a backward pass gives that reads the states one step late (step t takes "
+                "hidden_states[t] as its own state and hidden_states[t - 1] as the previous one; "
+                "hidden_states starts with the initial state, so step t's own state is hidden_states[t + 1])":
+                trusted(env, "backward_pass")(inputs[:length], outputs, late, targets[:length], params)[1]}
 
     check_bptt("backward_pass", loss_for_length, grads_for_length, params,
-               ["U", "V", "W", "b_hidden", "b_out"], num_steps=6)
+               ["U", "V", "W", "b_hidden", "b_out"], num_steps=6, mean=True, known_mistakes=known_mistakes)
 
 
 @hidden(points=2)
@@ -33,6 +44,7 @@ def test_loss_and_gradients_full_size(env, backward_pass):
     from lab_checks import rnn_shapes
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.fixtures import mean_cross_entropy, one_hot_sequence, random_params
+    from rnnlab_checks.arrays import returned
     from rnnlab_checks.gradients import check_gradients
     from rnnlab_checks.reference import forward_for_backward, trusted
     forward_pass = trusted(env, "forward_pass")
@@ -41,7 +53,8 @@ def test_loss_and_gradients_full_size(env, backward_pass):
     inputs, targets = one_hot_sequence(rng, 12, 4), one_hot_sequence(rng, 12, 4)
     h0 = np.zeros((50, 1))
     outputs, hidden_states = forward_for_backward(env, "forward_pass", inputs, h0, params)
-    loss, grads = backward_pass(inputs, outputs, hidden_states, targets, params)
+    loss, grads = returned("backward_pass", backward_pass(inputs, outputs, hidden_states, targets, params),
+                           ["loss", "grads"])
     expected = mean_cross_entropy(outputs, targets)
     if not np.isclose(float(loss), expected, rtol=1e-6):
         raise CheckFailure(f"backward_pass: the loss is {float(loss):.6g} but the mean cross-entropy "
@@ -49,4 +62,4 @@ def test_loss_and_gradients_full_size(env, backward_pass):
                            "steps (not a sum, not divided by the vocabulary size), the same function "
                            "your gradients are of.")
     check_gradients("backward_pass", lambda p: mean_cross_entropy(forward_pass(inputs, h0, p)[0], targets),
-                    params, grads, ["U", "V", "W", "b_hidden", "b_out"])
+                    params, grads, ["U", "V", "W", "b_hidden", "b_out"], steps=12)

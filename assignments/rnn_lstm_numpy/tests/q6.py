@@ -4,6 +4,7 @@
 @public(points=1)
 def test_clip_gradient_norm(clip_gradient_norm):
     import numpy as np
+    from lab_checks import how_it_clipped
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import arguments_after, check_callable, check_close, is_sequence
     check_callable("clip_gradient_norm", clip_gradient_norm)
@@ -21,8 +22,8 @@ def test_clip_gradient_norm(clip_gradient_norm):
     new_norm = np.sqrt(sum(np.sum(np.asarray(g) ** 2) for g in clipped))
     if not np.isclose(new_norm, 0.25, rtol=1e-4):
         raise CheckFailure(f"clip_gradient_norm(max_norm=0.25): gradients of joint norm {norm:.4g} "
-                           f"came back with joint norm {new_norm:.4g}, expected 0.25; scale all "
-                           "gradients by the same factor, computed from the norm of all of them.")
+                           f"came back with joint norm {new_norm:.4g}, expected 0.25: "
+                           f"{how_it_clipped(kept, clipped, 0.25)}.")
     for k, (g, c) in enumerate(zip(kept, clipped)):
         check_close(f"clip_gradient_norm: gradient {k}", c, g * (0.25 / norm), rtol=1e-4)
     small = (0.01 * kept[0], 0.01 * kept[1])
@@ -56,8 +57,9 @@ def test_update_parameters(update_parameters):
 @hidden(points=1)
 def test_clipping_many_arrays_in_place_safe(clip_gradient_norm, update_parameters):
     import numpy as np
+    from lab_checks import how_it_clipped
     from rnnlab_checks import CheckFailure
-    from rnnlab_checks.arrays import arguments_after, check_close, is_sequence
+    from rnnlab_checks.arrays import arguments_after, check_close, is_sequence, same_array
     rng = np.random.default_rng(13)
     grads = tuple(rng.normal(size=shape) for shape in [(5, 4), (5, 5), (4, 5), (5, 1), (4, 1)])
     kept = [g.copy() for g in grads]
@@ -67,6 +69,9 @@ def test_clipping_many_arrays_in_place_safe(clip_gradient_norm, update_parameter
         raise CheckFailure("clip_gradient_norm(grads) should return a list or tuple of as many "
                            "gradients as it was given (here 5).")
     for k, (g, c) in enumerate(zip(kept, clipped)):
+        if not same_array(c, g / norm, rtol=1e-4) and all(np.shape(c) == g.shape for g, c in zip(kept, clipped)):
+            raise CheckFailure(f"clip_gradient_norm(max_norm=1.0) of 5 gradients of joint norm {norm:.4g}: "
+                               f"gradient {k} is wrong: {how_it_clipped(kept, clipped, 1.0)}.")
         check_close(f"clip_gradient_norm(max_norm=1.0): gradient {k} of 5", c, g / norm, rtol=1e-4)
     for k, (g, before) in enumerate(zip(arguments_after(clip_gradient_norm, (grads,))[0], kept)):
         if not np.array_equal(g, before):

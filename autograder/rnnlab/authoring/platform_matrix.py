@@ -75,8 +75,9 @@ def variant_module(lab, name=None):
     source = (SOLUTIONS / f"{lab}.py").read_text()
     if name is not None:
         variant = next(v for v in catalogue(lab) if v.name == name)
-        assert source.count(variant.find) == 1, name
-        source = source.replace(variant.find, variant.replace)
+        for find, replace in variant.edits():
+            assert source.count(find) == 1, name
+            source = source.replace(find, replace)
     module = types.ModuleType(name or "reference")
     exec(compile(source, f"{lab}:{name or 'reference'}", "exec"), module.__dict__)
     return module

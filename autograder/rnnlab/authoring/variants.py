@@ -18,13 +18,23 @@ from .labs import lab_module, reference_module
 
 @dataclass(frozen=True)
 class Variant:
-    """One realistic bug: replace ``find`` (which occurs once) by ``replace``."""
+    """One realistic bug: replace ``find`` (which occurs once) by ``replace``; a bug of
+    several edits gives tuples of as many texts to find and to put in their place.  ``also``:
+    the other questions whose checks cannot run without this code (a model that cannot be
+    trained or sampled at all), which lose points too and say why."""
 
     name: str
     question: str
-    find: str
-    replace: str
+    find: str | tuple[str, ...]
+    replace: str | tuple[str, ...]
     message: str
+    also: tuple[str, ...] = ()
+
+    def edits(self):
+        """The ``(find, replace)`` pairs, in order."""
+        if isinstance(self.find, str):
+            return [(self.find, self.replace)]
+        return list(zip(self.find, self.replace, strict=True))
 
 
 def catalogue(lab):
@@ -89,9 +99,10 @@ def rewritten_notebook(solution_notebook, variants):
     """A copy of the solution notebook with every one of ``variants`` applied, in order."""
     notebook = nbformat.read(solution_notebook, as_version=4)
     for variant in variants:
-        hits = [c for c in notebook.cells if c.cell_type == "code" and variant.find in c.source]
-        count = sum(c.source.count(variant.find) for c in hits)
-        if count != 1:
-            raise ValueError(f"variant {variant.name}: the text to replace occurs {count} times, not once")
-        hits[0].source = hits[0].source.replace(variant.find, variant.replace)
+        for find, replace in variant.edits():
+            hits = [c for c in notebook.cells if c.cell_type == "code" and find in c.source]
+            count = sum(c.source.count(find) for c in hits)
+            if count != 1:
+                raise ValueError(f"variant {variant.name}: the text to replace occurs {count} times, not once")
+            hits[0].source = hits[0].source.replace(find, replace)
     return notebook

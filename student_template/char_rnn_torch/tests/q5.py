@@ -7,7 +7,7 @@ points = 3
 
 @test_case(points=1, hidden=False)
 def test_sample_returns_prime_and_new_characters(env, CharRNN, sample):
-    from lab_checks import constant_output_model
+    from lab_checks import check_sample_remembers, constant_output_model, remembering_model
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import check_callable
     from rnnlab_checks.torch_models import notebook_torch
@@ -26,4 +26,7 @@ def test_sample_returns_prime_and_new_characters(env, CharRNN, sample):
             raise CheckFailure(f"{what} should return a str: the prime 'a' followed by 30 characters of chars; got {text!r}.")
     if texts[0] != texts[1]:
         raise CheckFailure(f'sample: two calls with generators seeded alike gave different texts ({texts[0]!r}, {texts[1]!r}); draw with torch.multinomial(..., generator=generator).')
+    model, chars = remembering_model(env, CharRNN)
+    if model is not None:
+        check_sample_remembers(env, sample, model, chars)
 

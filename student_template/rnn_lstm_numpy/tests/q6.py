@@ -8,6 +8,7 @@ points = 3
 @test_case(points=1, hidden=False)
 def test_clip_gradient_norm(clip_gradient_norm):
     import numpy as np
+    from lab_checks import how_it_clipped
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import arguments_after, check_callable, check_close, is_sequence
     check_callable('clip_gradient_norm', clip_gradient_norm)
@@ -23,7 +24,7 @@ def test_clip_gradient_norm(clip_gradient_norm):
         raise CheckFailure('clip_gradient_norm should return the clipped gradients, one array per gradient.')
     new_norm = np.sqrt(sum((np.sum(np.asarray(g) ** 2) for g in clipped)))
     if not np.isclose(new_norm, 0.25, rtol=0.0001):
-        raise CheckFailure(f'clip_gradient_norm(max_norm=0.25): gradients of joint norm {norm:.4g} came back with joint norm {new_norm:.4g}, expected 0.25; scale all gradients by the same factor, computed from the norm of all of them.')
+        raise CheckFailure(f'clip_gradient_norm(max_norm=0.25): gradients of joint norm {norm:.4g} came back with joint norm {new_norm:.4g}, expected 0.25: {how_it_clipped(kept, clipped, 0.25)}.')
     for k, (g, c) in enumerate(zip(kept, clipped)):
         check_close(f'clip_gradient_norm: gradient {k}', c, g * (0.25 / norm), rtol=0.0001)
     small = (0.01 * kept[0], 0.01 * kept[1])

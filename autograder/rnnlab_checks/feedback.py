@@ -9,6 +9,7 @@ in the notebook (``use_in_otter``) and through grading (``rnnlab_engine.checker`
 """
 
 import linecache
+import re
 import sys
 import traceback
 
@@ -32,14 +33,17 @@ def failure_message(error, test_function=None):
     names = _student_functions(error, test_function)
     frames = traceback.extract_tb(error.__traceback__)
     raised = f"{type(error).__name__}: {str(error).strip()[:2000]}"
-    if getattr(error, RAISED_IN_KERNEL, False) or any(_is_cell(f.filename) for f in frames):
+    if getattr(error, RAISED_IN_KERNEL, False):
+        if type(error).__name__ == "RemoteError":  # a type that could not cross: its name leads the text
+            raised = str(error).strip()[:2000]
+        called = re.search(r", line \d+, in (\w+)", str(error))  # the kernel's frames, outermost first
+        return f"{called.group(1) if called else names} raised {raised}"
+    if any(_is_cell(f.filename) for f in frames):
         cells = [f for f in frames if _is_cell(f.filename)]
-        function = cells[0].name if cells and cells[0].name != "<module>" else names
-        where = ""
-        if cells:
-            line = (cells[-1].line or linecache.getline(cells[-1].filename, cells[-1].lineno)).strip()
-            where = f"\n(in {cells[-1].name}, line {cells[-1].lineno} of its cell{': ' + line if line else ''})"
-        return f"{function} raised {raised}{where}"
+        function = cells[0].name if cells[0].name != "<module>" else names
+        line = (cells[-1].line or linecache.getline(cells[-1].filename, cells[-1].lineno)).strip()
+        return (f"{function} raised {raised}\n(in {cells[-1].name}, line {cells[-1].lineno} of its cell"
+                f"{': ' + line if line else ''})")
     if isinstance(error, (TypeError, AttributeError)) and "NoneType" in str(error):
         return (f"None came back where the check needs a result: {names} (or a notebook function it uses) "
                 f"is not implemented yet, or misses a return statement ({raised}).")

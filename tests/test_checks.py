@@ -9,6 +9,8 @@ from rnnlab_checks.feedback import RAISED_IN_KERNEL, failure_message
 from rnnlab_checks.gradients import (RELATIVE_TOLERANCE, TINY, check_bptt, check_gradients,
                                      find_gradient_mismatches, relative_error)
 from rnnlab_checks.relations import how_it_differs
+from rnnlab_engine import remote
+from rnnlab_engine.checker import otter_test_files
 from rnnlab.authoring.labs import ROOT, lab_module
 
 
@@ -301,7 +303,9 @@ def test_every_wrong_parameter_is_named_with_how_it_is_wrong():
     message = str(failure.value)
     assert "dA is wrong at index" in message and "; it is cut off at +-1" in message
     assert "db is wrong at index" in message and "; it is exactly 2 times the right one" in message
-    known = {"is what the famous mistake gives": (da, 2 * db)}
+    def known():
+        return {"is what the famous mistake gives": (da, 2 * db)}
+
     with pytest.raises(CheckFailure, match="db is wrong .*; it is what the famous mistake gives"):
         check_gradients("f", quadratic_loss, params, (da, 2 * db), ["A", "b"], known_mistakes=known)
 
@@ -338,29 +342,27 @@ def test_a_failure_is_told_by_its_cause(tmp_path):
     def test_backward(backward):
         backward([1, 2])
 
-    try:
+    with pytest.raises(IndexError) as raised:
         test_backward(env["backward"])
-    except IndexError as error:
-        message = failure_message(error, test_backward)
-    assert message == "backward raised IndexError: list index out of range\n(in backward, line 2 of its cell)"
+    assert failure_message(raised.value, test_backward) == (
+        "backward raised IndexError: list index out of range\n(in backward, line 2 of its cell)")
 
     def test_unpacking(forward):
         outputs, states = forward()
 
-    try:
+    with pytest.raises(TypeError) as raised:
         test_unpacking(lambda: None)
-    except TypeError as error:
-        assert "forward (or a notebook function it uses) is not implemented yet" in failure_message(
-            error, test_unpacking)
+    assert "forward (or a notebook function it uses) is not implemented yet" in failure_message(
+        raised.value, test_unpacking)
 
     def test_indexing(forward):
         forward()[3]
 
-    try:
+    with pytest.raises(IndexError) as raised:
         test_indexing(lambda: [1])
-    except IndexError as error:
-        assert failure_message(error, test_indexing).startswith(
-            "The check could not use what forward returned (IndexError: list index out of range)")
+    assert failure_message(raised.value, test_indexing).startswith(
+        "The check could not use what forward returned (IndexError: list index out of range)")
+    assert RAISED_IN_KERNEL == remote.RAISED_IN_KERNEL  # named twice: remote.py also runs alone in a kernel
     from_kernel = ValueError('bad shape\n  (raised at:\n  File "/tmp/ipykernel_3/1.py", line 4, in step\n    x[2])')
     setattr(from_kernel, RAISED_IN_KERNEL, True)
     assert failure_message(from_kernel, test_indexing).startswith("step raised ValueError: bad shape")
@@ -368,7 +370,7 @@ def test_a_failure_is_told_by_its_cause(tmp_path):
 
 def test_otter_shows_the_message_without_the_check_source(tmp_path):
     """``grader.check`` in a notebook: otter's own test files, with rnnlab's messages."""
-    from otter.test_files.exception_test import ExceptionTestFile
+    ExceptionTestFile = otter_test_files().ExceptionTestFile  # without the rest of otter: 1 s less
 
     path = tmp_path / "q1.py"
     path.write_text("from otter.test_files import test_case\n\nOK_FORMAT = False\nname = 'q1'\npoints = 1\n\n"

@@ -106,7 +106,6 @@ def test_the_kernel_sees_its_folder_and_python_and_nothing_else(how, first_quest
     assert result.isolation["allow_listed_view"]
     memory = "690 MB" if how == "through Gradescope" else "768 MB"
     assert any(f"went over the memory limit of {memory}" in m for m in result.messages), result.messages
-    assert result.isolation["watched"] == "the kernel's PID namespace"
     if how == "as a normal user":
         assert result.isolation["memory_limit"] == "the watchdog" and not result.isolation["separate_user"]
 
@@ -167,16 +166,15 @@ def test_a_timeout_costs_its_own_question_and_the_limit_holds(first_questions_zi
     limit = 15
     result = grade_submission(first_questions_zip, path, time_limit=limit, question_time_limit=3)
     assert result.seconds - result.waited_seconds <= limit + 3  # shutting the kernel down, at most
-    by_name = {q.name: q for q in result.questions}
     graded = [q for q in result.questions if q.status == "graded"]
     assert graded and all(q.score == q.possible for q in graded)
     assert graded == result.questions[:len(graded)]  # the first questions, each in its 3 s
     stopped, *left = result.questions[len(graded):]  # the cases checked before the end keep their points
     assert stopped.status == "timeout" and "ran for more than" in stopped.output
     assert left and all(q.score == 0 and q.status == "timeout" and "used up its time" in q.output for q in left)
-    assert not any("checked again" in q.output for q in result.questions)  # a sleep is not load: no second try
+    # Checked once: a second try of a sleeping question would take twice its 3 s.
+    assert stopped.wall_seconds - stopped.waited_seconds < 2 * 3, stopped
     assert not any("Replaying" in m for m in result.messages), result.messages
-    assert not any("after 1 s" in q.output for q in by_name.values())
 
 
 def test_writes_are_bounded_and_removed(first_questions_zip, first_questions_notebook, tmp_path):

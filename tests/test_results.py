@@ -15,6 +15,12 @@ def test_a_message_about_many_cells_is_said_once_with_their_ranges():
                              "Code cells 3, 5, 6 and 9 were skipped.", "Replaying failed."]
 
 
+def test_a_note_quoting_braces_of_the_students_code_is_kept_as_written():
+    notes = Notes()
+    notes.add("{cells} raised KeyError: '{0}'; it was skipped (it starts: 'd = {}').", [3])
+    assert notes.lines() == ["Code cell 3 raised KeyError: '{0}'; it was skipped (it starts: 'd = {}')."]
+
+
 def test_messages_are_capped_in_number_and_length():
     notes = Notes()
     for number in range(MAX_MESSAGES + 5):

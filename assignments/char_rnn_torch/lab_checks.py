@@ -89,7 +89,7 @@ def how_the_loss_differs(what, step, call, loss, encoded):
     vocab_size = logits.shape[-1]
     steps = call["inputs"].shape[1]
     targets = torch.stack([encoded[start + 1: start + 1 + steps] for start in call["starts"]])
-    inputs = torch.stack([encoded[start: start + steps] for start in call["starts"]])
+    inputs = call["inputs"].long()
 
     def cross_entropy(scores, wanted, **kwargs):
         return float(F.cross_entropy(scores.reshape(-1, vocab_size), wanted.reshape(-1), **kwargs))
@@ -158,6 +158,7 @@ def remembering_model(env, model_class):
     canonical["rnn.weight_ih_l0"][0, 0] = 6.0  # the last 'a' or 'b' sets unit 0 to about +-1 ...
     canonical["rnn.weight_hh_l0"][0, 0] = 3.0  # ... and it stays there (tanh(3 x 0.995) = 0.995)
     canonical["decoder.weight"][2, 0], canonical["decoder.weight"][3, 0] = 20.0, -20.0  # 'c' or 'd'
+    # char_rnn_layout renames the state's own tensors: their identity gives back the student's names.
     by_identity = {id(tensor): name for name, tensor in state.items()}
     model.load_state_dict({by_identity[id(tensor)]: canonical[name] for name, tensor in renamed.items()})
     chars = list("abcdefg")

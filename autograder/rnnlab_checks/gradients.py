@@ -81,12 +81,12 @@ def find_gradient_mismatches(loss, params, grads, names, seed=0, steps=None, kno
     ``GradientMismatch`` for the worst coordinate of each (an empty list when all agree).
 
     ``steps``: the number of time steps the loss is the mean over (a gradient ``steps`` times
-    too large is named as such).  ``known_mistakes``: ``{phrase: gradients}``, the gradients a
-    known mistake gives (as the reference computes them with it); a wrong gradient equal to
-    one of them is described by its phrase.
+    too large is named as such).  ``known_mistakes``: a function giving ``{phrase: gradients}``,
+    the gradients known mistakes give (as the reference computes them with each), called only
+    once a gradient is wrong; a wrong gradient equal to one of them is described by its phrase.
     """
     rng = np.random.default_rng(seed)
-    mismatches = []
+    mismatches, known = [], None
     for which, (param, grad, name) in enumerate(zip(params, grads, names)):
         param, grad = np.asarray(param), np.asarray(grad, dtype=np.float64)
         if param.size <= FULL_CHECK_SIZE:
@@ -113,7 +113,9 @@ def find_gradient_mismatches(loss, params, grads, names, seed=0, steps=None, kno
                 break
         if mismatch is None:
             continue
-        mistakes = [phrase for phrase, wrong in (known_mistakes or {}).items()
+        if known is None:
+            known = known_mistakes() if known_mistakes else {}
+        mistakes = [phrase for phrase, wrong in known.items()
                     if np.shape(wrong[which]) == grad.shape
                     and relative_error(analytic, [np.asarray(wrong[which])[i] for i in indices]).max()
                     <= RELATIVE_TOLERANCE]
@@ -155,8 +157,8 @@ def check_bptt(function, loss_for_length, grads_for_length, params, names, num_s
 
     ``loss_for_length(T)`` returns the loss function of the first T inputs and
     ``grads_for_length(T)`` the student's gradients for them; ``mean``: the loss is the mean
-    over the steps; ``known_mistakes(T)``: ``{phrase: gradients}`` of known mistakes (see
-    ``find_gradient_mismatches``).  The first failing prefix names the time step at which
+    over the steps; ``known_mistakes(T)``: ``{phrase: gradients}`` of known mistakes on the
+    first T inputs (see ``find_gradient_mismatches``).  The first failing prefix names the time step at which
     backpropagation through time first goes wrong, unless every wrong gradient relates
     simply to the right one, which then says more.
     """
@@ -165,7 +167,7 @@ def check_bptt(function, loss_for_length, grads_for_length, params, names, num_s
         _check_gradient_shapes(function, params, grads, names)
         mismatches = find_gradient_mismatches(loss_for_length(length), params, grads, names, seed,
                                               length if mean else None,
-                                              known_mistakes(length) if known_mistakes else None)
+                                              (lambda: known_mistakes(length)) if known_mistakes else None)
         if not mismatches:
             continue
         if all(m.relation for m in mismatches):

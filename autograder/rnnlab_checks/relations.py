@@ -20,7 +20,7 @@ FEW = 4
 
 def how_it_differs(yours, expected, steps=None, indices=None):
     """A phrase for how ``yours`` relates to ``expected`` as a whole, or None: "is exactly 2
-    times the right one", "has the opposite sign", "is the transpose of the right one", ...
+    times the right one", "has the opposite sign", "is transposed: ...", ...
 
     ``yours`` is the whole array; ``expected`` holds the right values at ``indices`` (a list of
     index tuples; all of them when None).  ``steps``: the number of time steps of the sequence

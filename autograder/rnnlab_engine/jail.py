@@ -110,7 +110,7 @@ def build_root(root, options):
     if options.folder:
         folder = space + "/folder"
         shutil.copytree(options.folder, folder, symlinks=True)
-        _chown_tree(folder, options.user)
+        give_tree(folder, options.user)
         os.makedirs(root + options.folder, exist_ok=True)
         mount(folder, root + options.folder, flags=MS_BIND)
     for path in options.share:
@@ -153,7 +153,9 @@ def drop_privileges(user, own_user_namespace):
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
 
-def _chown_tree(path, user):
+def give_tree(path, user):
+    """Make the folder ``path`` and everything in it ``user``'s (None: leave it), readable by
+    no one else."""
     if user is None:
         return
     os.chown(path, user, user, follow_symlinks=False)

@@ -35,6 +35,8 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from .jail import give_tree
+
 WATCHDOG_PERIOD = 0.05
 # Reading a process's proportional sizes costs ~3 ms: they are read every 0.5 s.
 SHARED_EVERY = 10
@@ -277,9 +279,9 @@ class Sandbox:
         libraries, in a PID namespace of their own (no other process in view)."""
         return "pid" in self.namespaces
 
-    def command(self, uid, folder, read, share, scratch, cgroups=(), space=PRIVATE_SPACE):
+    def command(self, uid, folder, read, share, scratch, cgroups=()):
         """The prefix that starts a kernel command in this sandbox: in ``folder`` (copied
-        into the kernel's private space of ``space`` bytes), seeing ``read`` read-only and
+        into the kernel's private space of ``PRIVATE_SPACE`` bytes), seeing ``read`` read-only and
         ``share`` as they are, with ``scratch`` an empty folder for its root."""
         jail = [sys.executable, str(Path(__file__).with_name("jail.py")),
                 f"--namespaces={','.join(self.namespaces)}"] + [f"--cgroup={c}" for c in cgroups]
@@ -287,7 +289,7 @@ class Sandbox:
             jail.append(f"--user={uid}")
         if self.allow_listed:
             jail += [f"--read={os.path.realpath(r)}" for r in read] + [f"--share={s}" for s in share]
-            jail += [f"--folder={folder}", f"--space={space}", f"--scratch={scratch}"]
+            jail += [f"--folder={folder}", f"--space={PRIVATE_SPACE}", f"--scratch={scratch}"]
         return jail + ["--"]
 
 
@@ -526,9 +528,10 @@ class LimitedKernel:
         os.mkdir(scratch, 0o700)
         if self.user is not None:
             os.chown(kernel_sockets, self.user, self.user)
-            if not self._owned:  # once, before any student code runs: later the tree is theirs
-                _chown_tree(self.cwd, self.user)
-                os.chmod(self.cwd, 0o700)
+            # Once, before any student code runs (later the tree is theirs); an allow-listed
+            # kernel works in the jail's copy, which the jail gives it.
+            if not self._owned and not self.sandbox.allow_listed:
+                give_tree(self.cwd, self.user)
         self._owned = True
         self.group = SubmissionGroup(self.memory_limit)
         self.client = _CappedClient(nbformat.v4.new_notebook(), kernel_name="python3",
@@ -573,7 +576,8 @@ class LimitedKernel:
         kernel's folder is gone, as what its user left in the shared temporary folders goes here."""
         self.shutdown()
         if self._user_lock is not None:
-            remove_files_of(self.user)
+            if not self.sandbox.allow_listed:  # else its /tmp and /var/tmp were its own
+                remove_files_of(self.user)
             self._user_lock.close()
             self._user_lock = None
 
@@ -672,7 +676,6 @@ class LimitedKernel:
         # every process of the kernel's user is watched.
         shared, strays, ticks = 0, [], 0
         group = self.group
-        killed_before = group.oom_kills() if group is not None else 0
         while not self._stop.wait(WATCHDOG_PERIOD):
             try:
                 tree = [top] + top.children(recursive=True)
@@ -692,7 +695,7 @@ class LimitedKernel:
             over_time = self._time_limit_reached(tree)
             # The cgroup's limit may strike first (a fast allocation, between two ticks): the
             # OOM killer takes one process; the rest of the submission goes with it.
-            over_memory = used > self.memory_limit or (group is not None and group.oom_kills() > killed_before)
+            over_memory = used > self.memory_limit or (group is not None and group.oom_kills() > 0)
             if over_memory or over_time:
                 if over_time:
                     self._over_time = over_time
@@ -791,13 +794,6 @@ def thread_pinning():
     wanted = os.environ.get(THREADS_VARIABLE, "1")
     threads = int(wanted) if wanted.isdigit() and 1 <= int(wanted) <= 64 else 1
     return {name: str(threads) for name in THREAD_VARIABLES}
-
-
-def _chown_tree(path, user):
-    os.chown(path, user, user, follow_symlinks=False)
-    for folder, names, files, descriptor in os.fwalk(path, follow_symlinks=False):
-        for name in names + files:
-            os.chown(name, user, user, dir_fd=descriptor, follow_symlinks=False)
 
 
 def _stdout(cell):

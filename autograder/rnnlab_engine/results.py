@@ -148,8 +148,9 @@ class Notes:
 
     def lines(self) -> list[str]:
         """The messages, in the order of their first note."""
-        lines = [template.format(cells=_cells(cells), was="was" if len(set(cells)) == 1 else "were") if cells
-                 else template for template, cells in self._cells.items()]
+        # replace, not format: a template quotes the student's code and errors, braces and all
+        lines = [template.replace("{cells}", _cells(cells)).replace("{was}", "was" if len(set(cells)) == 1 else "were")
+                 if cells else template for template, cells in self._cells.items()]
         kept = [cut(line, MESSAGE_LIMIT) for line in lines[:MAX_MESSAGES]]
         if len(lines) > MAX_MESSAGES:
             kept.append(f"... and {len(lines) - MAX_MESSAGES:,} more messages.")

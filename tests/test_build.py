@@ -3,7 +3,9 @@
 import ast
 import filecmp
 import re
+import shutil
 import zipfile
+from pathlib import Path
 
 import nbformat
 
@@ -12,7 +14,12 @@ import pytest
 from rnnlab.authoring.build import build_lab, refresh_student_template
 from rnnlab_checks.corpora import CORPORA
 from rnnlab_engine.grading import IGNORED_CELL_TAG
-from rnnlab.authoring.labs import PACKAGES, ROOT, available_labs, load_lab, read_settings
+from importlib.metadata import version
+
+from rnnlab import cli
+from rnnlab.authoring.environments import CPU_TORCH_INDEX, grader_requirements, student_requirements
+from rnnlab.authoring import labs
+from rnnlab.authoring.labs import PACKAGES, ROOT, AuthoringError, available_labs, load_lab, read_settings
 
 LABS = available_labs()
 
@@ -72,6 +79,34 @@ def test_public_tests_only_for_students(built):
     assert not any(n.startswith("files/rnnlab_reference") for n in names)
     assert "python -m rnnlab_engine.gradescope" in zipfile.ZipFile(built.autograder_zip).read(
         "run_autograder").decode()
+
+
+@pytest.mark.slow
+def test_only_what_is_handed_out_or_uploaded_is_left_in_dist(built):
+    folder = built.autograder_zip.parent
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "build", "rnn_lstm_numpy-autograder.zip", "rnn_lstm_numpy-student.zip", "student"]
+    assert sorted(folder.rglob("*.zip")) == sorted([built.autograder_zip, built.student_bundle])
+    # Gradescope's setup installs what the students' requirements.txt pins (the CPU build of torch)
+    environment = zipfile.ZipFile(built.autograder_zip).read("environment.yml").decode()
+    student = (built.student_notebook.parent / "requirements.txt").read_text()
+    for line in grader_requirements("rnn_lstm_numpy"):
+        assert f"- {line}\n" in environment and f"{line}\n" in student
+    assert "jupyterlab==" in student and "README.md" in zipfile.ZipFile(built.student_bundle).namelist()
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_requirements_pin_what_this_environment_runs(lab):
+    """The zip installs the versions the lab was built and tested with; torch (for a lab whose
+    reference imports it) as the CPU build, unless built for GPU runners."""
+    needs_torch = "import torch" in (ROOT / "solutions" / f"{lab}.py").read_text()
+    cpu, gpu = grader_requirements(lab), grader_requirements(lab, gpu=True)
+    assert f"numpy=={version('numpy')}" in cpu and f"matplotlib=={version('matplotlib')}" in cpu
+    assert (f"torch=={version('torch').split('+')[0]}" in cpu) == needs_torch
+    assert (cpu[0] == f"--extra-index-url {CPU_TORCH_INDEX}") == needs_torch
+    assert gpu == [line for line in cpu if not line.startswith("--")]
+    student = student_requirements(lab).splitlines()
+    assert set(cpu) <= set(student) and "otter-grader[grading]==7.0.0" in student
 
 
 @pytest.mark.slow
@@ -145,23 +180,86 @@ def test_every_lab_loads(name):
 
 
 @pytest.mark.parametrize("toml, words", [
-    ("", "gives points = None"),
-    ("points = 27", "gives points = 27, but the narrative's autograded questions add up to 28"),
-    ("points = 28\ncorpus = []", "unknown settings ['corpus']"),
-    ("points = 28\n[student]\nunfiled = {}", "unknown settings ['student.unfiled']"),
-    ("points = 28\ncorpora = ['war_and_peace']", "corpora should be a list of"),
-    ("points = 28\n[student]\nunfilled = { question = 'q99', message = 'x' }", "student.unfilled should be"),
-    ("points = 28\n[student]\nunfilled = { question = 'q4', message = 'x' }\nshortened = ['a']",
+    ("points = 28", "unknown setting 'points'; the settings are corpora, handed_in_files, student (a question's "
+     "points are its tests'"),
+    ("corpus = []", "unknown setting 'corpus' (did you mean 'corpora'?)"),
+    ("[student]\nunfiled = {}", "lab.toml:2: unknown setting student.unfiled (did you mean 'unfilled'?)"),
+    ("corpora = ['war_and_peace']", "corpora should be a list of"),
+    ("handed_in_files = ['model.pt']", "handed_in_files should list the notebook's variables"),
+    ("[student]\nunfilled = { question = 'q99', message = 'x' }", "student.unfilled should be"),
+    ("[student]\nunfilled = { question = 'q4', message = 'x' }\nshortened = ['a']",
      "student.shortened should be [find, replace]"),
-    ("points = [", "lab.toml: "),
+    ("points = [", "lab.toml: Invalid value"),
+    ("corpora = [\n 'sherlock' 'x']", "lab.toml:2: Unclosed array"),
 ])
 def test_lab_toml_refuses_what_does_not_fit(tmp_path, toml, words):
     lab = load_lab("rnn_lstm_numpy")
     (tmp_path / "lab.toml").write_text(toml)
-    with pytest.raises(ValueError, match=re.escape(words)):
+    with pytest.raises(AuthoringError, match=re.escape(words)):
         read_settings(lab, tmp_path / "lab.toml")
-    with pytest.raises(ValueError, match="lab.toml is missing"):
+    with pytest.raises(AuthoringError, match="absent.toml: missing; create it"):
         read_settings(lab, tmp_path / "absent.toml")
+
+
+@pytest.fixture
+def lab_copy(tmp_path, monkeypatch):
+    """rnn_lstm_numpy's files in a folder of their own, where the build looks for labs: a
+    function that edits one of them (path under the folder, text to find, replacement)."""
+    shutil.copytree(ROOT / "assignments" / "rnn_lstm_numpy", tmp_path / "assignments" / "rnn_lstm_numpy")
+    (tmp_path / "solutions").mkdir()
+    shutil.copy(ROOT / "solutions" / "rnn_lstm_numpy.py", tmp_path / "solutions")
+    monkeypatch.setattr(labs, "ASSIGNMENTS", tmp_path / "assignments")
+    monkeypatch.setattr(labs, "SOLUTIONS", tmp_path / "solutions")
+
+    def edit(path, old, new):
+        path = tmp_path / path
+        assert old in path.read_text()
+        path.write_text(path.read_text().replace(old, new, 1))
+        return path
+    return edit
+
+
+NARRATIVE = "assignments/rnn_lstm_numpy/narrative.md"
+Q2_TESTS = "assignments/rnn_lstm_numpy/tests/q2.py"
+MARKERS = "markers are <!-- code: ... -->, <!-- question: ... -->, <!-- solution: ... -->, <!-- answer --> and <!-- /answer -->"
+
+
+@pytest.mark.parametrize("path, old, new, message", [
+    (NARRATIVE, "<!-- question: q2 -->", "<!-- questoin: q2 -->",
+     f"{NARRATIVE}:46: unknown marker 'questoin' (did you mean 'question'?); {MARKERS}"),
+    (NARRATIVE, "<!-- question: q2 -->", "<!-- question: q2 pionts=2 -->",
+     f"{NARRATIVE}:46: unknown flag 'pionts=2' in question q2 (did you mean 'points'?); a question takes "
+     "manual and points=N (points for a manual question only)"),
+    (NARRATIVE, "<!-- question: q2 -->", "<!-- question: q2 manaul -->",
+     f"{NARRATIVE}:46: unknown flag 'manaul' in question q2 (did you mean 'manual'?); a question takes "
+     "manual and points=N (points for a manual question only)"),
+    (NARRATIVE, "<!-- question: q3 -->", "<!-- question: q2 -->",
+     f"{NARRATIVE}:63: question q2 is declared twice (first at line 46); give this one another name"),
+    (NARRATIVE, "<!-- question: q2 -->", "<!-- question: q2 points=2 -->",
+     f"{NARRATIVE}:46: points=2 on autograded question q2: its points are its tests'; remove points= here and "
+     "give them with @public(points=..)/@hidden(points=..) in tests/q2.py"),
+    (NARRATIVE, "<!-- solution: sequences_to_dicts -->", "<!-- solution: sequence_to_dicts -->",
+     f"{NARRATIVE}:49: solution section 'sequence_to_dicts' is not in solutions/rnn_lstm_numpy.py (did you mean "
+     "'sequences_to_dicts'?); its sections: "),
+    (NARRATIVE, "<!-- solution: sequences_to_dicts -->", "", f"{NARRATIVE}:46: question q2 has no <!-- solution: ... "
+     "--> marker; end its prompt with the solution sections it asks for"),
+    (NARRATIVE, "<!-- code: setup -->", "", "solutions/rnn_lstm_numpy.py:15: section 'setup' is never placed in "
+     f"the narrative; add <!-- code: setup --> to {NARRATIVE}, or list it in a question's <!-- solution: ... -->"),
+    (Q2_TESTS, "@hidden(", "@public(", f"{Q2_TESTS}: question q2 has no @hidden test; each question needs at "
+     "least one @public test (what grader.check runs for students) and one @hidden test (run only while grading)"),
+    (Q2_TESTS, "@public(points=", "@public(pionts=", f"{Q2_TESTS}:4: unknown argument 'pionts' of @public (did you "
+     "mean 'points'?); it takes points=N"),
+    ("assignments/rnn_lstm_numpy/lab.toml", "[student]", "points = 28\n[student]",
+     "unknown setting 'points'; the settings are"),
+])
+def test_an_authoring_mistake_is_one_line_with_its_file_line_and_fix(lab_copy, capsys, path, old, new, message):
+    edited = lab_copy(path, old, new)
+    assert cli.main(["build", "rnn_lstm_numpy"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    shown = line.replace(str(edited.parents[len(Path(path).parts) - 1]) + "/", "")
+    assert shown.startswith("rnnlab build: ") and message in shown, shown
+    with pytest.raises(AuthoringError):  # the traceback, for whoever debugs the build
+        cli.main(["--debug", "build", "rnn_lstm_numpy"])
 
 
 @pytest.mark.slow
@@ -184,11 +282,13 @@ def test_corpora_travel_with_the_zips_not_the_template(build, corpus_folder, tmp
 
 
 @pytest.mark.slow
-def test_export_cell_zips_the_checkpoints_and_the_written_question_is_manual(build):
+def test_hand_in_cell_zips_the_checkpoints_and_the_written_question_is_manual(build):
     built = build("char_rnn_torch")
     notebook = nbformat.read(built.student_notebook, as_version=4)
-    exports = [c.source for c in notebook.cells if c.cell_type == "code" and "grader.export(" in c.source]
-    assert len(exports) == 1 and "files=['char_rnn.pt', 'char_gru.pt']" in exports[0]
+    hand_ins = [c.source for c in notebook.cells if c.cell_type == "code" and "hand_in(" in c.source]
+    assert len(hand_ins) == 1 and "hand_in(grader, globals(), 'RNN_CHECKPOINT', 'GRU_CHECKPOINT')" in hand_ins[0]
+    assert notebook.cells[-1].source == hand_ins[0]
+    assert "**q9** (2 points, graded by hand)" in "".join(c.source for c in notebook.cells)
     answers = [c for c in notebook.cells if "otter_answer_cell" in c.metadata.get("tags", []) and c.cell_type == "markdown"]
     assert len(answers) == 1 and "update gate" not in answers[0].source  # the reference answer stays out
     with zipfile.ZipFile(built.autograder_zip) as archive:

@@ -4,6 +4,8 @@ The zip's Gradescope entry point is graded in a fresh environment in test_fresh_
 
 import json
 import os
+import subprocess
+import sys
 import time
 
 import nbformat
@@ -12,6 +14,7 @@ import pytest
 from conftest import ENGINE_QUESTIONS
 
 from rnnlab.authoring.labs import load_lab
+from rnnlab.authoring.variants import buggy_notebook, catalogue, write_submission
 from rnnlab.batch import reports
 from rnnlab.cli import main
 from rnnlab_engine.grading import grade_submission
@@ -430,3 +433,32 @@ def test_checkpoints_missing_cost_only_their_questions_and_the_written_answer_is
     assert any(t["name"].startswith("q9 (written") and t["max_score"] == 0 for t in stored["tests"])
     assert stored["score"] == result.possible - 6
     assert "graded by hand" in reports.feedback_page(result, [])
+
+
+def test_otter_run_with_the_zip_grades_as_rnnlab_does(build, tmp_path):
+    """``otter run -a <lab>-autograder.zip``, otter's own way to try a zip, runs the tests in the
+    notebook's process, without rnnlab's limits and isolation: it must still give the same
+    scores (the hidden tests reach the reference in the zip's source folder)."""
+    built = build("char_rnn_numpy")
+    variant = catalogue("char_rnn_numpy")[0]
+    submissions = {"reference": built.solution_notebook,
+                   variant.name: write_submission(buggy_notebook(built.solution_notebook, variant),
+                                                  tmp_path / f"{variant.name}.ipynb")}
+    possible = {q.name: q.points for q in load_lab("char_rnn_numpy").questions.values()}
+    for name, notebook in submissions.items():
+        subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(built.autograder_zip), "-o", str(tmp_path),
+                        "--no-logo", str(notebook)], check=True, capture_output=True, timeout=300,
+                       env={**os.environ, "OMP_NUM_THREADS": "1"}, cwd=tmp_path)
+        tests = json.loads((tmp_path / "results.json").read_text())["tests"]
+        scores = {t["name"]: t["score"] for t in tests if t["name"] in possible}
+        lost = {q for q in possible if scores[q] < possible[q]}
+        assert lost == (set() if name == "reference" else {variant.question}), (name, scores)
+
+
+def test_rnnlab_gradescope_tries_a_zip_as_gradescope_would(built, tmp_path, capsys):
+    """``rnnlab gradescope ZIP NOTEBOOK``: the zip's own entry point in Gradescope's folders."""
+    unfilled = built.student_notebook
+    assert main(["gradescope", str(built.autograder_zip), str(unfilled), "--root", str(tmp_path / "root")]) == 0
+    printed = capsys.readouterr().out
+    assert "q1: 0 / 2\n" in printed and "\nscore: 0 / 28\n" in printed, printed
+    assert json.loads((tmp_path / "root" / "results" / "results.json").read_text())["score"] == 0

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from rnnlab.authoring.labs import available_labs, load_lab
+from rnnlab.authoring.labs import available_labs, load_lab, reference_module
 from rnnlab.authoring.variants import example_files
 from rnnlab_checks.feedback import CHECK_CRASHED
 
@@ -82,7 +82,8 @@ def test_filled_notebook_passes_every_public_check(build, lab, tmp_path):
         for cell in notebook.cells:
             cell.source = cell.source.replace(*shortened)
     nbformat.write(notebook, student / f"{lab}.ipynb")
-    trained = [f for f in example_files(lab, tmp_path / "examples") if f.name in load_lab(lab).submission_files]
+    handed_in = {getattr(reference_module(lab), name) for name in load_lab(lab).handed_in_files}
+    trained = [f for f in example_files(lab, tmp_path / "examples") if f.name in handed_in]
     report, notebook = run_student_notebook(student / f"{lab}.ipynb", student, autograded(lab), trained)
     assert all(passed for passed, _ in report.values()), report
     assert not (student / "rnnlab_reference").exists()

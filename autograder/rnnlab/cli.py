@@ -13,12 +13,15 @@ import nbformat
 from rnnlab_checks.corpora import CORPORA, CorpusNotFound, corpus_path
 from rnnlab_engine import grading
 
-from .authoring import verify
-from .authoring.build import DIST, build_lab
-from .authoring.labs import available_labs
+from .authoring import gradescope_run, verify
+from .authoring.build import DIST, build_lab, solution_notebook
+from .authoring.labs import AuthoringError, available_labs, load_lab
 from .authoring.platforms import PROFILES
 from .authoring.variants import buggy_notebook, catalogue, example_files, write_submission
-from .batch import batch, reports
+from .batch import batch, gradebooks, manual, reports
+from .batch.csvfiles import InputFileError
+from .batch.roster import apply_roster, read_roster
+from .batch.written_page import write_written_answers_page
 
 
 def autograder_zip(lab, dist=None):
@@ -39,7 +42,7 @@ def write_examples(lab, dist=None):
     if examples.exists():
         shutil.rmtree(examples)
     examples.mkdir(parents=True)
-    solution = dist / lab / "otter" / "autograder" / f"{lab}.ipynb"
+    solution = solution_notebook(dist, lab)
     files = example_files(lab, dist / lab / "example-files")
     paths = [write_submission(nbformat.read(solution, as_version=4), examples / f"{lab}-correct.ipynb", files)]
     variants = catalogue(lab)
@@ -49,25 +52,44 @@ def write_examples(lab, dist=None):
     return paths
 
 
-def grade(lab, submissions, out=None, jobs=1, details=None, autograder=None, **limits):
+def grade(lab, submissions, out=None, jobs=1, details=None, autograder=None, roster=None, manual_scores=None,
+          canvas_assignment=None, **limits):
     """Grade files, folders or Gradescope exports; print a table and write every report.
 
     Reports go to ``out`` (default: a fresh ``grading-output/<lab>/``); failing checks are
     printed too when there are few submissions (or ``details`` says so).  ``autograder``: the
-    zip to grade with (default: the lab's in ``dist/``, built if missing).
+    zip to grade with (default: the lab's in ``dist/``, built if missing).  ``roster``: a CSV
+    of who handed in what (``batch.roster``); ``manual_scores``: the scores given by hand to
+    the written answers, as ``written-answers.html`` downloads them (``batch.manual``), merged
+    into every result, graded now or before; ``canvas_assignment``: Canvas's id of the
+    assignment, for canvas.csv.  A roster or scores file that cannot be used raises
+    ``InputFileError`` before anything is graded or written.
     """
     out = Path(out or Path("grading-output") / lab)
+    students = read_roster(roster) if roster else None
+    zip_path = autograder or autograder_zip(lab)
+    questions = manual.written_questions(zip_path, lambda: {q.name: q.answer for q in load_lab(lab).manual_questions})
     with tempfile.TemporaryDirectory(prefix="rnnlab-export-") as unpacked:
         found = batch.collect(submissions, unpacked)
-        results = batch.grade_all(autograder or autograder_zip(lab), found, out, jobs=jobs, **limits)
+        for warning in apply_roster(found, students, roster) if students is not None else []:
+            print(f"warning: {warning}", file=sys.stderr)
+        scores = manual.read_manual_scores(manual_scores, [s.id for s in found], questions) if manual_scores else {}
+        results = batch.grade_all(zip_path, found, out, jobs=jobs, manual_scores=scores, **limits)
     reports.write_summary(out, results)
+    gradebooks.write_canvas_gradebook(out, results, lab, questions, canvas_assignment)
+    page = write_written_answers_page(out, lab, results, questions)
     if details if details is not None else len(results) <= 5:
         for result in results:
             summary = reports.failure_summary(result)
             if summary:
                 print(f"{result.submission}:\n  " + summary.replace("\n", "\n  "))
     print(reports.score_table(results))
-    print(f"reports: {out}/ (gradebook.csv, summary.html, <submission>/results.json and feedback.html)")
+    unscored = [r.submission for r in results if not manual.is_scored(r, questions)]
+    if unscored:
+        print(f"scored by hand: {len(results) - len(unscored)} of {len(results)}; written answers to score in "
+              f"{page}, then merge with --manual: {', '.join(unscored)}")
+    print(f"reports: {out}/ (gradebook.csv, canvas.csv, summary.html{', written-answers.html' if page else ''}, "
+          "<submission>/results.json and feedback.html)")
     return results
 
 
@@ -77,8 +99,19 @@ def main(argv=None):
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="say what is being done (-v: each step and submission; -vv: each cell and question)")
     commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     build = commands.add_parser("build", help="build student notebooks and autograder zips")
     build.add_argument("labs", nargs="*", help="labs to build (default: all)")
+    build.add_argument("--gpu", action="store_true", help="the autograder zip installs PyPI's default torch (the "
+                       "CUDA build, several GB) for GPU runners, instead of the CPU build")
+    gradescope = commands.add_parser("gradescope", help="grade a submission with an autograder zip as Gradescope "
+                                     "would: the zip unpacked into ROOT/source, the submission in ROOT/submission, "
+                                     "its run_autograder's grader, the result in ROOT/results/results.json")
+    gradescope.add_argument("autograder", type=Path, help="the autograder zip, as uploaded")
+    gradescope.add_argument("submission", nargs="+", type=Path, help="the notebook and the files handed in with "
+                            "it, or the zip the notebook's hand-in cell wrote")
+    gradescope.add_argument("--root", type=Path, help="the folder that stands for /autograder (default: a new "
+                            "temporary folder; kept with --root)")
     grade_cmd = commands.add_parser("grade", help="grade submissions (.ipynb or .zip)")
     grade_cmd.add_argument("lab", choices=available_labs())
     grade_cmd.add_argument("submissions", nargs="+", type=Path,
@@ -95,6 +128,14 @@ def main(argv=None):
                            help="MB for the student's kernel (default 768, as on Gradescope)")
     grade_cmd.add_argument("--autograder", type=Path, help="the autograder zip to grade with (default: the "
                            "lab's in dist/, built if missing)")
+    grade_cmd.add_argument("--roster", type=Path, help="a CSV of the students, with a header: submission, email, sid "
+                           "or name to match each submission on; name, email, sid, canvas id, sis login id and "
+                           "section fill the gradebooks")
+    grade_cmd.add_argument("--manual", type=Path, help="the scores given by hand to the written answers, as "
+                           "written-answers.html downloads them (submission,question,score), merged into every "
+                           "result without grading again")
+    grade_cmd.add_argument("--canvas-assignment", metavar="ID", help="Canvas's id of the assignment: canvas.csv's "
+                           "column is then 'LAB (ID)', which Canvas matches exactly")
     verify_cmd = commands.add_parser("verify", help="grade the reference and the buggy variants on every platform "
                                      "this machine can emulate, and print the verdicts that differ")
     verify_cmd.add_argument("lab", choices=available_labs())
@@ -125,8 +166,16 @@ def main(argv=None):
         parser.error(f"no lab named {', '.join(unknown)} (there are {', '.join(available_labs())})")
     try:
         return run(args)
-    except CorpusNotFound as error:  # a lab's corpus is needed to build it
+    except (CorpusNotFound, AuthoringError) as error:  # said whole in one line
+        if args.debug:
+            raise
         print(f"rnnlab {args.command}: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # noqa: BLE001 - one line; --debug shows where
+        if args.debug:
+            raise
+        print(f"rnnlab {args.command}: {type(error).__name__}: {error} (rnnlab --debug {args.command} ... shows "
+              "the traceback)", file=sys.stderr)
         return 1
 
 
@@ -134,14 +183,21 @@ def run(args):
     """Carry out the parsed command."""
     if args.command == "build":
         for lab in args.labs or available_labs():
-            result = build_lab(lab)
+            result = build_lab(lab, gpu=args.gpu)
             print(f"{lab}: {result.student_notebook}\n  {result.autograder_zip}\n  {result.student_bundle}")
+    elif args.command == "gradescope":
+        return gradescope_run.main(args.autograder, args.submission, args.root)
     elif args.command == "corpus":
         print(corpus_path(args.name))
     elif args.command == "grade":
-        grade(args.lab, args.submissions, args.out, args.jobs, autograder=args.autograder,
-              time_limit=args.time_limit, cpu_limit=args.time_limit * grading.CPU_LIMIT / grading.TIME_LIMIT,
-              memory_limit=args.memory_limit * 2**20)
+        try:
+            grade(args.lab, args.submissions, args.out, args.jobs, autograder=args.autograder, roster=args.roster,
+                  manual_scores=args.manual, canvas_assignment=args.canvas_assignment,
+                  time_limit=args.time_limit, cpu_limit=args.time_limit * grading.CPU_LIMIT / grading.TIME_LIMIT,
+                  memory_limit=args.memory_limit * 2**20)
+        except InputFileError as error:  # a roster or scores file: one line, nothing graded
+            print(f"rnnlab grade: {error}", file=sys.stderr)
+            return 1
     elif args.command == "verify":
         return verify.main(args.lab, args.profiles, args.threads, args.python, args.reference_only, args.jobs,
                            args.out, args.in_process)

@@ -24,6 +24,7 @@ from rnnlab_checks.corpora import CORPORA, corpus_path
 from rnnlab_checks.reference import FIXTURES_FOLDER, REFERENCE_MODULE, REFERENCE_PACKAGE
 from rnnlab_engine.grading import IGNORED_CELL_TAG, WRITTEN_QUESTIONS
 
+from .environments import grader_requirements, student_requirements
 from .labs import ASSIGNMENTS, PACKAGES, ROOT, SOLUTIONS, Lab, lab_module, load_lab, reference_module
 
 CHECKS_PACKAGE = "rnnlab_checks"
@@ -32,8 +33,6 @@ ENGINE_PACKAGE = "rnnlab_engine"
 LAB_CHECKS = "lab_checks.py"
 DIST = ROOT / "dist"
 STUDENT_TEMPLATE = ROOT / "student_template"
-# What the zip's setup installs on Gradescope next to otter itself.
-GRADING_REQUIREMENTS = ["numpy>=1.26", "torch==2.13.0", "matplotlib"]
 # Fixed timestamp for the zip members, so that the same inputs give the same bytes.
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
@@ -51,39 +50,53 @@ class BuildResult:
 
     @property
     def solution_notebook(self):
-        """The full-solution notebook that otter assign wrote beside the autograder."""
-        return self.autograder_zip.parent / "otter" / "autograder" / f"{self.lab}.ipynb"
+        """The full-solution notebook that otter assign wrote (kept out of the uploads)."""
+        return solution_notebook(self.autograder_zip.parent.parent, self.lab)
 
 
-def build_lab(name, dist=DIST, refresh_template=True):
-    """Build lab ``name`` into ``dist/<name>/`` and refresh ``student_template/<name>/``."""
+def solution_notebook(dist, lab):
+    """Where the build of ``lab`` in ``dist`` keeps the full-solution notebook."""
+    return Path(dist) / lab / WORK / "otter" / "autograder" / f"{lab}.ipynb"
+
+
+# What the build makes on its way (otter's master notebook and its output): dist/<lab>/ itself
+# holds only what is handed out or uploaded, the two zips and the student folder they come from.
+WORK = "build"
+
+
+def build_lab(name, dist=DIST, refresh_template=True, gpu=False):
+    """Build lab ``name`` into ``dist/<name>/`` and refresh ``student_template/<name>/``.
+    ``gpu``: the autograder zip installs PyPI's default (CUDA) torch, for GPU runners."""
     lab = load_lab(name)
     out = Path(dist) / name
-    staging = out / "master"
+    staging = out / WORK / "master"
     if out.exists():
         shutil.rmtree(out)
     staging.mkdir(parents=True)
     log.info("%s: staging the checks, the reference, its corpora and fixtures", name)
-    stage_support_files(lab, staging)
+    stage_support_files(lab, staging, gpu)
     master = staging / f"{name}.ipynb"
     nbformat.write(master_notebook(lab), master)
     log.info("%s: otter assign", name)
-    run_otter_assign(master, out / "otter")
+    otter_out = out / WORK / "otter"
+    run_otter_assign(master, otter_out)
     student_dir = out / "student"
-    shutil.copytree(out / "otter" / "student", student_dir)
+    shutil.copytree(otter_out / "student", student_dir)
     normalise_notebook(student_dir / f"{name}.ipynb")
     add_corpora(lab, student_dir / "data")
+    (student_dir / "requirements.txt").write_text(student_requirements(name))
+    (student_dir / "README.md").write_text(STUDENT_README.format(lab=name))
     result = BuildResult(name, student_dir / f"{name}.ipynb",
-                         gradescope_zip(out / "otter" / "autograder", out / f"{name}-autograder.zip"),
+                         gradescope_zip(otter_out / "autograder", out / f"{name}-autograder.zip"),
                          bundle(student_dir, out / f"{name}-student.zip"))
     if refresh_template:
         refresh_student_template(student_dir, STUDENT_TEMPLATE / name)
     return result
 
 
-def stage_support_files(lab, staging):
+def stage_support_files(lab, staging, gpu=False):
     """Copy the checks library and the lab's own checks (for everyone), and the reference and
-    the corpora its checks read (autograder only)."""
+    the corpora its checks read (autograder only); write the zip's requirements."""
     shutil.copytree(PACKAGES / CHECKS_PACKAGE, staging / CHECKS_PACKAGE, ignore=shutil.ignore_patterns("__pycache__"))
     if LAB_CHECKS in shared_files(lab):
         shutil.copy(ASSIGNMENTS / lab.name / LAB_CHECKS, staging / LAB_CHECKS)
@@ -95,8 +108,8 @@ def stage_support_files(lab, staging):
     freeze_fixtures(lab, reference / FIXTURES_FOLDER)
     if lab.manual_questions:  # the grader carries their answers into the reports
         (reference / WRITTEN_QUESTIONS).write_text(json.dumps(
-            [{"name": q.name, "points": q.points, "prompt": q.prompt} for q in lab.manual_questions], indent=1))
-    (staging / "requirements.txt").write_text("\n".join(GRADING_REQUIREMENTS) + "\n")
+            [{"name": q.name, "points": q.points, "prompt": q.prompt, "answer": q.answer} for q in lab.manual_questions], indent=1))
+    (staging / "requirements.txt").write_text("\n".join(grader_requirements(lab.name, gpu)) + "\n")
 
 
 def freeze_fixtures(lab, folder):
@@ -152,8 +165,9 @@ def assignment_config(lab):
         "files": shared_files(lab),
         "autograder_files": [REFERENCE_PACKAGE],
         "tests": {"files": True, "ok_format": False},
-        "export_cell": {"pdf": False, "run_tests": False, "files": lab.submission_files},
-        "check_all_cell": True,
+        "init_cell": False,  # the notebook's own first cell also checks the environment
+        "export_cell": False,  # the hand-in cell checks the files before writing the zip
+        "check_all_cell": False,
         "run_tests": False,
         "generate": {"pdf": False, "show_hidden": False, "show_stdout": False},
     }
@@ -161,7 +175,8 @@ def assignment_config(lab):
 
 def master_notebook(lab: Lab):
     """The otter-assign master notebook: narrative, solution cells, test cells."""
-    cells = [raw("# ASSIGNMENT CONFIG\n" + yaml.safe_dump(assignment_config(lab), sort_keys=False))]
+    cells = [raw("# ASSIGNMENT CONFIG\n" + yaml.safe_dump(assignment_config(lab), sort_keys=False)),
+             fixed(nbformat.v4.new_code_cell(SETUP_CELL.format(lab=lab.name)))]
     for kind, value in lab.blocks:
         if kind == "markdown":
             cells.append(nbformat.v4.new_markdown_cell(value))
@@ -173,17 +188,22 @@ def master_notebook(lab: Lab):
             cells.append(nbformat.v4.new_code_cell(lab.sections[value]))
         else:
             cells.extend(question_cells(lab, lab.questions[value]))
+    cells += [fixed(nbformat.v4.new_markdown_cell(HAND_IN_TEXT)), fixed(nbformat.v4.new_code_cell("grader.check_all()")),
+              fixed(nbformat.v4.new_code_cell(HAND_IN_CELL.format(files="".join(
+                  f", {name!r}" for name in lab.handed_in_files))))]
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return notebook
 
 
 def question_cells(lab, question):
-    """BEGIN QUESTION ... END QUESTION for one question, in otter assign's format."""
+    """BEGIN QUESTION ... END QUESTION for one question, in otter assign's format; its prompt
+    starts with its points."""
     config = f"# BEGIN QUESTION\nname: {question.name}\npoints: {question.points:g}"
     cells = [raw(config + ("\nmanual: true" if question.manual else ""))]
-    if question.prompt:
-        cells.append(nbformat.v4.new_markdown_cell(question.prompt))
+    worth = f"**{question.name}** ({question.points:g} point{'s' if question.points != 1 else ''}"
+    worth += ", graded by hand)" if question.manual else ")"
+    cells.append(nbformat.v4.new_markdown_cell(f"{worth} {question.prompt}".strip()))
     if question.manual:  # a written answer: otter replaces it by a prompt to type one
         return cells + [raw("# BEGIN SOLUTION"), nbformat.v4.new_markdown_cell(question.answer),
                         raw("# END SOLUTION"), raw("# END QUESTION")]
@@ -197,6 +217,47 @@ def question_cells(lab, question):
     cells.append(raw("# END TESTS"))
     cells.append(raw("# END QUESTION"))
     return cells
+
+
+# The notebook's first cell: what is missing from the student's Python, in one line, before
+# anything else fails on it; then otter's notebook API (a no-op while rnnlab grades).
+SETUP_CELL = """\
+# Set-up: checks that this Python has what the grader runs (requirements.txt beside this notebook).
+from rnnlab_checks.environment import check_environment
+check_environment()
+import otter
+grader = otter.Notebook("{lab}.ipynb")"""
+HAND_IN_TEXT = """\
+## Hand-in
+
+The first cell below runs every check again. The second writes the zip to upload: save the
+notebook first (the zip holds it as last saved); it checks that everything to hand in is here,
+names what is missing, and writes nothing then."""
+HAND_IN_CELL = """\
+from rnnlab_checks.hand_in import hand_in
+hand_in(grader, globals(){files})"""
+STUDENT_README = """\
+# {lab}
+
+Install what the grader runs (Python 3.11 or newer), once:
+
+    python3 -m venv .venv && .venv/bin/pip install -r requirements.txt
+
+Open the notebook:
+
+    .venv/bin/jupyter lab {lab}.ipynb
+
+On Windows, `.venv\\Scripts\\pip` and `.venv\\Scripts\\jupyter`. On Colab or a JupyterHub,
+upload this folder, run `!pip install -r requirements.txt` in a cell once and restart the
+kernel. The notebook's first cell says in one line what is missing; `grader.check("q1")` and
+so on check a question; the last cell writes the zip to hand in.
+"""
+
+
+def fixed(cell):
+    """A cell students cannot edit or delete (as otter makes its own)."""
+    cell.metadata.update({"deletable": False, "editable": False})
+    return cell
 
 
 def raw(text):
@@ -241,7 +302,8 @@ cd /autograder/source && python -m rnnlab_engine.gradescope
 def gradescope_zip(autograder_dir, target):
     """Otter's timestamped ``*-autograder_<time>.zip`` rebuilt under a stable name, with
     fixed dates, the reference moved out of ``files/`` (which goes to students' folders),
-    rnnlab's engine added and ``run_autograder`` calling it."""
+    rnnlab's engine added and ``run_autograder`` calling it.  Otter's own zip is deleted: only
+    this one is meant for upload."""
     zips = sorted(autograder_dir.glob("*-autograder_*.zip"))
     if len(zips) != 1:
         raise RuntimeError(f"expected one autograder zip in {autograder_dir}, found {zips}")
@@ -260,6 +322,7 @@ def gradescope_zip(autograder_dir, target):
             info.external_attr = (0o755 if name == "run_autograder" else 0o644) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             out.writestr(info, members[name])
+    zips[0].unlink()
     return target
 
 

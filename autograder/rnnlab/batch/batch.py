@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from rnnlab_engine import grading, results
 
-from . import reports
+from . import gradebooks, manual, reports
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 
@@ -31,13 +31,23 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Submission:
-    """One thing to grade, with who handed it in."""
+    """One thing to grade, with who handed it in (from Gradescope's export, or a roster:
+    Canvas's ids and section from a roster only)."""
 
     id: str
     path: Path
     name: str = ""
     email: str = ""
     sid: str = ""
+    canvas_id: str = ""
+    sis_login_id: str = ""
+    section: str = ""
+
+    def student(self):
+        """Who handed it in, as a result records it: name, email and sid always, Canvas's
+        ids and section where known (so that a batch without a roster records what it did)."""
+        extra = {key: getattr(self, key) for key in ("canvas_id", "sis_login_id", "section") if getattr(self, key)}
+        return {"name": self.name, "email": self.email, "sid": self.sid, **extra}
 
     def fingerprint(self, autograder_hash):
         """Hash of the submission's files and of the autograder: equal means already graded."""
@@ -107,8 +117,13 @@ def _without_colons(mapping):
     return {str(key).strip(":"): value for key, value in mapping.items()}
 
 
-def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, **limits):
-    """Grade ``submissions`` with ``jobs`` in parallel; returns results in input order."""
+def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, manual_scores=None, **limits):
+    """Grade ``submissions`` with ``jobs`` in parallel; returns results in input order.
+
+    Every result, graded now or before, gets who handed it in and the scores given by hand
+    (``manual_scores``: ``{submission: {question: score}}``, see ``manual``); the stored
+    ``results.json`` of one graded before is rewritten where that changes it, and nothing is
+    graded again for it."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     out.chmod(0o700)  # grades, names and emails: for the grader only
@@ -116,19 +131,34 @@ def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, **limits)
     fingerprints = {s.id: s.fingerprint(autograder_hash) for s in submissions}
     results = {s.id: r for s in submissions if (r := previous_result(out, s.id, fingerprints[s.id]))}
     pending = [s for s in submissions if s.id not in results]
+    by_id = {s.id: s for s in submissions}
     bar = tqdm(total=len(submissions), initial=len(results), disable=not progress, unit="submission")
     pool = ThreadPoolExecutor(max(1, jobs))
     with grading.unpacked(autograder_zip) as autograder, _finally(pool, bar):
+        written = autograder.written_questions
+        for submission_id, result in results.items():
+            if complete(result, by_id[submission_id], manual_scores, written):
+                reports.write_results_json(out, result)
         futures = {pool.submit(grade_one, autograder, s, fingerprints[s.id], **limits): s for s in pending}
         for future in as_completed(futures):
             result = future.result()
+            complete(result, by_id[result.submission], manual_scores, written)
             results[result.submission] = result
             reports.write_submission(out, result)
-            reports.write_gradebook(out, [results[s.id] for s in submissions if s.id in results])
+            gradebooks.write_gradebook(out, [results[s.id] for s in submissions if s.id in results])
             bar.update()
     ordered = [results[s.id] for s in submissions]
-    reports.write_gradebook(out, ordered)
+    gradebooks.write_gradebook(out, ordered)
     return ordered
+
+
+def complete(result, submission, manual_scores, written_questions):
+    """Give ``result`` who handed ``submission`` in (what is known now over what was stored)
+    and its scores given by hand; returns whether its ``results.json`` changes."""
+    before = manual.gradescope_payload(result)
+    result.student = {**result.student, **{key: value for key, value in submission.student().items() if value}}
+    manual.merge_scores(result, (manual_scores or {}).get(submission.id, {}), written_questions)
+    return manual.gradescope_payload(result) != before
 
 
 @contextmanager
@@ -151,7 +181,7 @@ def grade_one(autograder, submission, fingerprint, **limits):
             [f"rnnlab failed to grade this submission ({type(error).__name__}: {error}); "
              "grade it again, or report it."])
     result.submission = submission.id
-    result.student = {"name": submission.name, "email": submission.email, "sid": submission.sid}
+    result.student = submission.student()
     result.fingerprint = fingerprint
     return result
 

@@ -1,8 +1,8 @@
-"""What grades become: results.json and a feedback page per submission, a gradebook CSV,
-a summary page for the course staff, and a console table.  Every file is written atomically."""
+"""What grades become: results.json and a feedback page per submission, a summary page for
+the course staff, and a console table (the gradebooks are in ``gradebooks``).  Every file is
+written atomically."""
 
 import base64
-import csv
 import io
 import json
 import os
@@ -11,6 +11,8 @@ import tempfile
 from collections import Counter
 from html import escape
 from pathlib import Path
+
+from .manual import gradescope_payload, merged_questions, written_score
 
 PAGE_STYLE = """body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.3em .6em;text-align:left}
@@ -36,22 +38,12 @@ def write_submission(out, result):
         write_atomically(folder / name, base64.b64decode(image))
         plots.append(name)
     write_atomically(folder / "feedback.html", feedback_page(result, plots))
-    write_atomically(folder / "results.json", json.dumps(result.to_gradescope(), indent=2))
+    write_results_json(out, result)
 
 
-def write_gradebook(out, results):
-    """``out/gradebook.csv``: who, per-question scores, total, status (one row a submission)."""
-    if not results:
-        return
-    names = [q.name for q in results[0].questions]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["submission", "name", "email", "sid"] + names + ["total", "possible", "status"])
-    for r in results:
-        who = [r.student.get(k, "") for k in ("name", "email", "sid")]
-        writer.writerow([r.submission] + who + [f"{q.score:g}" for q in r.questions]
-                        + [f"{r.score:g}", f"{r.possible:g}", r.status])
-    write_atomically(Path(out) / "gradebook.csv", buffer.getvalue())
+def write_results_json(out, result):
+    """``out/<id>/results.json``: Gradescope's schema, with the scores given by hand merged."""
+    write_atomically(Path(out) / result.submission / "results.json", json.dumps(gradescope_payload(result), indent=2))
 
 
 def feedback_page(result, plots):
@@ -133,13 +125,19 @@ def _page(title, body):
 
 
 def score_table(results):
-    """A plain-text table: one row per submission, one column per question."""
+    """A plain-text table: one row per submission, one column per question (and per question
+    graded by hand, once scores are merged)."""
     if not results:
         return "no submissions"
     names = [q.name for q in results[0].questions]
-    header = ["submission"] + names + ["total", "status"]
-    rows = [[r.submission] + [f"{q.score:g}/{q.possible:g}" for q in r.questions]
-            + [f"{r.score:g}/{r.possible:g}", r.status] for r in results]
+    manual = merged_questions(results)
+    header = ["submission"] + names + [name for name, _ in manual] + ["total", "status"]
+    rows = []
+    for r in results:
+        given = {w["name"]: w["score"] for w in r.written if "score" in w}
+        rows.append([r.submission] + [f"{q.score:g}/{q.possible:g}" for q in r.questions]
+                    + [f"{given[name]:g}/{points:g}" if name in given else "-" for name, points in manual]
+                    + [f"{r.score + written_score(r):g}/{r.possible + sum(p for _, p in manual):g}", r.status])
     widths = [max(len(str(row[i])) for row in [header] + rows) for i in range(len(header))]
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in [header] + rows)
 

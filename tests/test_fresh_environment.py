@@ -51,7 +51,7 @@ async def main():
     channels = await websocket_connect(HTTPRequest(
         base.replace("http", "ws") + f"/api/kernels/{session['kernel']['id']}/channels", headers=headers))
 
-    async def execute(code):
+    async def execute(code, traceback=False):
         msg_id = uuid.uuid4().hex
         channels.write_message(json.dumps({
             "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "student",
@@ -68,13 +68,21 @@ async def main():
             if kind == "stream":
                 text.append(content["text"])
             elif kind == "error":
-                text.append(f"{content['ename']}: {content['evalue']}")
+                text.append("\n".join(content["traceback"]) if traceback else f"{content['ename']}: {content['evalue']}")
             elif kind == "execute_reply":
                 status = content["status"]
             elif kind == "status" and content["execution_state"] == "idle":
                 idle = True
         return status, "".join(text)
 
+    # A Python without a package the notebook needs: the first cell says so in one line.
+    with open("requirements.txt") as pins:
+        pinned = pins.read()
+    with open("requirements.txt", "a") as pins:
+        pins.write("torch==2.13.0\n")
+    missing = await execute(notebook["cells"][0]["source"], traceback=True)
+    with open("requirements.txt", "w") as pins:
+        pins.write(pinned)
     failed = []
     for cell in notebook["cells"]:
         if cell["cell_type"] == "code" and "otter_ignore" not in cell["metadata"].get("tags", []):
@@ -85,7 +93,8 @@ async def main():
     status, text = await execute("import json\nprint(json.dumps({q: bool(grader.check(q).passed_all) for q in "
                                  f"{questions!r}}}))")
     http("DELETE", f"/api/sessions/{session['id']}")
-    print(json.dumps({"page": "JupyterLab" in page, "failed": failed, "checks": json.loads(text.splitlines()[-1])}))
+    print(json.dumps({"page": "JupyterLab" in page, "missing": missing, "failed": failed,
+                      "checks": json.loads(text.splitlines()[-1])}))
 
 
 IOLoop.current().run_sync(main)
@@ -160,9 +169,12 @@ def test_student_environment_runs_the_notebook_in_jupyterlab_and_its_hand_in_gra
     front_end = tmp_path / "front_end.py"
     front_end.write_text(FRONT_END)
     completed = subprocess.run([str(fresh_python), str(front_end), base, token, f"{LAB}.ipynb"],
-                               capture_output=True, text=True, timeout=600)
+                               capture_output=True, text=True, timeout=600, cwd=student)
     assert completed.returncode == 0, completed.stderr[-3000:]
     report = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert report["missing"] == ["error", "MissingPackages: this Python lacks torch, which the notebook needs: pip "
+                                 "install -r requirements.txt (on Colab or a JupyterHub: !pip install -r "
+                                 "requirements.txt), then restart the kernel."], report["missing"]
     assert report["page"] and report["failed"] == [], report
     assert len(report["checks"]) == 10 and all(report["checks"].values()), report["checks"]
 

@@ -38,7 +38,7 @@ def test_a_copied_lab_builds_and_grades_its_reference_to_full_marks(tmp_path, co
 
     built = rnnlab("build", "copied_lab")
     assert built.returncode == 0, built.stderr[-3000:]
-    reference = checkout / "dist" / "copied_lab" / "otter" / "autograder" / "copied_lab.ipynb"
+    reference = checkout / "dist" / "copied_lab" / "build" / "otter" / "autograder" / "copied_lab.ipynb"
     graded = rnnlab("grade", "copied_lab", str(reference), "--out", str(tmp_path / "out"))
     assert graded.returncode == 0, graded.stdout[-2000:] + graded.stderr[-3000:]
     with open(tmp_path / "out" / "gradebook.csv") as gradebook:

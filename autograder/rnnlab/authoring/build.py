@@ -223,7 +223,11 @@ def question_cells(lab, question):
 # anything else fails on it; then otter's notebook API (a no-op while rnnlab grades).
 SETUP_CELL = """\
 # Set-up: checks that this Python has what the grader runs (requirements.txt beside this notebook).
-from rnnlab_checks.environment import check_environment
+try:
+    from rnnlab_checks.environment import check_environment
+except ModuleNotFoundError:
+    raise FileNotFoundError("rnnlab_checks/ is not beside this notebook: open it in the folder of "
+                            "{lab}-student.zip, unzipped (on Colab, upload the whole folder)") from None
 check_environment()
 import otter
 grader = otter.Notebook("{lab}.ipynb")"""

@@ -70,7 +70,7 @@ def main(count=100):
 def measure(count, work):
     """Generate ``count`` submissions in ``work``, grade them twice, compare with otter run."""
     built = build_lab(LAB, dist=work / "dist", refresh_template=False)
-    solution = built.autograder_zip.parent / "otter" / "autograder" / f"{LAB}.ipynb"
+    solution = built.solution_notebook
     (work / "submissions").mkdir()
     generate(work / "submissions", solution, count)
     for jobs in (1, 2):
@@ -81,11 +81,10 @@ def measure(count, work):
             seconds = time.perf_counter() - started
         print(f"--jobs {jobs}: {count} submissions in {seconds:.0f} s = {count / seconds * 60:.1f} per minute, "
               f"peak memory {memory.peak / 2**20:.0f} MB")
-    # otter's own zip (before rnnlab moves the reference out of files/ and adds its engine)
-    # runs the tests inside the student's kernel, with no limits and no isolation.
-    otter_zip = next((built.autograder_zip.parent / "otter" / "autograder").glob("*-autograder_*.zip"))
+    # otter's own runner on the same zip runs the tests inside the student's kernel, with no
+    # limits and no isolation (and the same scores).
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(otter_zip), "-o", str(work),
+    subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(built.autograder_zip), "-o", str(work),
                     str(solution)], check=True, capture_output=True, cwd=work)
     plain = time.perf_counter() - started
     started = time.perf_counter()

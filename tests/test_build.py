@@ -106,7 +106,7 @@ def test_requirements_pin_what_this_environment_runs(lab):
     assert (cpu[0] == f"--extra-index-url {CPU_TORCH_INDEX}") == needs_torch
     assert gpu == [line for line in cpu if not line.startswith("--")]
     student = student_requirements(lab).splitlines()
-    assert set(cpu) <= set(student) and "otter-grader[grading]==7.0.0" in student
+    assert set(cpu) <= set(student) and f"otter-grader[grading]=={version('otter-grader')}" in student
 
 
 @pytest.mark.slow
@@ -213,10 +213,23 @@ def lab_copy(tmp_path, monkeypatch):
 
     def edit(path, old, new):
         path = tmp_path / path
+        if old is None:  # a new file
+            path.write_text(new)
+            return path
         assert old in path.read_text()
         path.write_text(path.read_text().replace(old, new, 1))
         return path
     return edit
+
+
+def test_an_authors_own_comments_and_other_fences_stay_text(lab_copy):
+    """Only markers (or words close to them) are markers: a TODO, or a marker shown in a fence of
+    another language, is the author's text."""
+    lab_copy(NARRATIVE, "<!-- question: q2 -->", "<!-- TODO: shorter -->\n<!-- codes are fun -->\n"
+             "```markdown\n<!-- code: not_a_section -->\n```\n<!-- question: q2 -->")
+    lab = load_lab("rnn_lstm_numpy")
+    assert "<!-- TODO: shorter -->" in lab.questions["q1"].prompt or any(
+        "<!-- TODO: shorter -->" in value for kind, value in lab.blocks if kind == "markdown")
 
 
 NARRATIVE = "assignments/rnn_lstm_numpy/narrative.md"
@@ -249,6 +262,22 @@ MARKERS = "markers are <!-- code: ... -->, <!-- question: ... -->, <!-- solution
      "least one @public test (what grader.check runs for students) and one @hidden test (run only while grading)"),
     (Q2_TESTS, "@public(points=", "@public(pionts=", f"{Q2_TESTS}:4: unknown argument 'pionts' of @public (did you "
      "mean 'points'?); it takes points=N"),
+    (NARRATIVE, "<!-- question: q2 -->", "<!-- question q2 -->",
+     f"{NARRATIVE}:46: <!-- question ... --> needs a colon; write <!-- question: q2 -->"),
+    (NARRATIVE, "<!-- question: q2 -->", "<!-- /answer -->\n<!-- question: q2 -->",
+     f"{NARRATIVE}:46: <!-- /answer --> closes no answer block; open it with <!-- answer -->"),
+    (NARRATIVE, "<!-- code: setup -->", "~~~text\n<!-- code: setup -->",
+     f"{NARRATIVE}:22: this block is never closed; close it with ~~~"),
+    (NARRATIVE, "<!-- question: q2 -->", "<!-- question: q2 -->\n```python\nx = 1\n```",
+     f"{NARRATIVE}:52: <!-- solution: sequences_to_dicts --> after the code cell at line 47, which ended q2's "
+     "prompt; a prompt is text only: move that code cell before <!-- question: q2 -->"),
+    ("solutions/rnn_lstm_numpy.py", "# %% [setup]", "# %% [setup]\n# %% [setup]",
+     "solutions/rnn_lstm_numpy.py:16: section 'setup' is cut twice (first at line 15); give one of them another name"),
+    (Q2_TESTS, "@public(", "@hidden(", f"{Q2_TESTS}: question q2 has no @public test"),
+    (Q2_TESTS, '"""q2: sequences_to_dicts."""', "def", f"{Q2_TESTS}:1: syntax error: invalid syntax"),
+    ("assignments/rnn_lstm_numpy/tests/q99.py", None, "@public(points=1)\ndef test_x(): pass\n",
+     "assignments/rnn_lstm_numpy/tests/q99.py: no "
+     f"autograded question q99 in {NARRATIVE}; add <!-- question: q99 --> there, or delete this file"),
     ("assignments/rnn_lstm_numpy/lab.toml", "[student]", "points = 28\n[student]",
      "unknown setting 'points'; the settings are"),
 ])

@@ -25,7 +25,7 @@ from rnnlab_engine.results import QuestionResult, SubmissionResult
 
 LAB = "char_rnn_torch"  # the lab with a question graded by hand
 REFERENCE = "The GRU's update gate copies the state."
-QUESTIONS = [{"name": "q9", "points": 2.0, "prompt": "Compare the two models.", "answer": REFERENCE}]
+QUESTIONS = [{"name": "q9", "points": 2.0, "prompt": "Compare the two models.", "reference_answer": REFERENCE}]
 
 
 def graded(submission, q1=4.0, status="ok", answer="Mine.", student=None):
@@ -266,14 +266,14 @@ def test_a_bad_scores_file_stops_rnnlab_grade_before_anything_is_written(tmp_pat
 
 
 def test_the_reference_answer_the_zip_carries_never_reaches_a_result(tmp_path):
-    """The zip lists the reference under ``answer``; the grader puts the student's there.  A
-    zip built before the reference travelled in it gets the lab's."""
+    """The zip lists the reference under ``reference_answer``, which the grader leaves out of
+    every result.  A zip built before the reference travelled in it gets the lab's."""
     cell = nbformat.v4.new_markdown_cell("My own answer.", metadata={"tags": ["otter_answer_cell"]})
     answers = written_answers(nbformat.v4.new_notebook(cells=[cell]), QUESTIONS)
     assert answers == [{"name": "q9", "points": 2.0, "prompt": "Compare the two models.", "answer": "My own answer."}]
     assert manual.written_questions(fake_autograder(tmp_path / "new.zip"), lambda: 1 / 0) == QUESTIONS  # not asked
-    older = fake_autograder(tmp_path / "old.zip", [{k: v for k, v in QUESTIONS[0].items() if k != "answer"}])
-    assert manual.written_questions(older, lambda: {"q9": "the lab's"})[0]["answer"] == "the lab's"
+    older = fake_autograder(tmp_path / "old.zip", [{k: v for k, v in QUESTIONS[0].items() if k != "reference_answer"}])
+    assert manual.written_questions(older, lambda: {"q9": "the lab's"})[0]["reference_answer"] == "the lab's"
     assert "not an autograder zip" in one_line_error(manual.written_questions, write(tmp_path / "x.zip", "no"))
 
 
@@ -286,7 +286,7 @@ def test_the_page_has_a_score_box_per_answer_and_prints_one_submission_a_page():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
     assert page.count(html.escape(REFERENCE)) == 2 and "(Alice, a@x.org)" in page
     boxes = re.findall(r"<input [^>]*>", page)
-    assert len(boxes) == 2 and all('type="number"' in b and 'min="0" max="2" step="0.5"' in b for b in boxes)
+    assert len(boxes) == 2 and all('type="number"' in b and 'min="0" max="2" step="any"' in b for b in boxes)
     assert 'name="alice/q9"' in boxes[0] and 'value=""' in boxes[0] and 'value="1.5"' in boxes[1]
     assert "@media print" in page and "break-after:page" in page and "manual-scores.csv" in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing fetched
@@ -330,7 +330,7 @@ def test_written_answers_page_from_a_real_grading_in_a_browser_and_its_scores_me
     built = build(LAB)
     reference = load_lab(LAB).manual_questions[0].answer
     with zipfile.ZipFile(built.autograder_zip) as source:
-        assert json.loads(source.read("rnnlab_reference/written_questions.json"))[0]["answer"] == reference
+        assert json.loads(source.read("rnnlab_reference/written_questions.json"))[0]["reference_answer"] == reference
         cut = tmp_path / "q1-only.zip"
         with zipfile.ZipFile(cut, "w", zipfile.ZIP_DEFLATED) as target:
             for item in source.infolist():
@@ -359,7 +359,7 @@ def test_written_answers_page_from_a_real_grading_in_a_browser_and_its_scores_me
     assert "Ada Lovelace, ada@x.org, 1815" in dom
     for name in answers:
         box = re.search(rf'<input [^>]*name="{name}/q9"[^>]*>', dom).group(0)
-        assert 'type="number"' in box and 'min="0"' in box and 'max="2"' in box and 'step="0.5"' in box
+        assert 'type="number"' in box and 'min="0"' in box and 'max="2"' in box and 'step="any"' in box
     pdf = tmp_path / "written-answers.pdf"
     subprocess.run([chromium, *flags, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()],
                    capture_output=True, timeout=120)

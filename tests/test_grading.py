@@ -462,3 +462,7 @@ def test_rnnlab_gradescope_tries_a_zip_as_gradescope_would(built, tmp_path, caps
     printed = capsys.readouterr().out
     assert "q1: 0 / 2\n" in printed and "\nscore: 0 / 28\n" in printed, printed
     assert json.loads((tmp_path / "root" / "results" / "results.json").read_text())["score"] == 0
+    # a folder in use is never emptied: it is refused, in one line
+    assert main(["gradescope", str(built.autograder_zip), str(unfilled), "--root", str(tmp_path / "root")]) == 1
+    assert capsys.readouterr().err == f"rnnlab gradescope: ValueError: --root {tmp_path / 'root'} is not empty: " \
+        "name a new or empty folder (rnnlab --debug gradescope ... shows the traceback)\n"

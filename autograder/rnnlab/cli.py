@@ -87,7 +87,8 @@ def grade(lab, submissions, out=None, jobs=1, details=None, autograder=None, ros
     unscored = [r.submission for r in results if not manual.is_scored(r, questions)]
     if unscored:
         print(f"scored by hand: {len(results) - len(unscored)} of {len(results)}; written answers to score in "
-              f"{page}, then merge with --manual: {', '.join(unscored)}")
+              f"{page}, then merge with --manual: {', '.join(unscored[:5])}"
+              + (f" and {len(unscored) - 5} more" if len(unscored) > 5 else ""))
     print(f"reports: {out}/ (gradebook.csv, canvas.csv, summary.html{', written-answers.html' if page else ''}, "
           "<submission>/results.json and feedback.html)")
     return results
@@ -98,21 +99,24 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="rnnlab", description=__doc__)
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="say what is being done (-v: each step and submission; -vv: each cell and question)")
-    commands = parser.add_subparsers(dest="command", required=True)
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
-    build = commands.add_parser("build", help="build student notebooks and autograder zips")
+    # also after the command (rnnlab build --debug); SUPPRESS keeps the one given before it
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", parents=[debug], help="build student notebooks and autograder zips")
     build.add_argument("labs", nargs="*", help="labs to build (default: all)")
     build.add_argument("--gpu", action="store_true", help="the autograder zip installs PyPI's default torch (the "
                        "CUDA build, several GB) for GPU runners, instead of the CPU build")
-    gradescope = commands.add_parser("gradescope", help="grade a submission with an autograder zip as Gradescope "
-                                     "would: the zip unpacked into ROOT/source, the submission in ROOT/submission, "
+    gradescope = commands.add_parser("gradescope", parents=[debug], help="grade a submission with an autograder zip "
+                                     "as Gradescope would: the zip unpacked into ROOT/source, the submission in ROOT/submission, "
                                      "its run_autograder's grader, the result in ROOT/results/results.json")
     gradescope.add_argument("autograder", type=Path, help="the autograder zip, as uploaded")
     gradescope.add_argument("submission", nargs="+", type=Path, help="the notebook and the files handed in with "
                             "it, or the zip the notebook's hand-in cell wrote")
     gradescope.add_argument("--root", type=Path, help="the folder that stands for /autograder (default: a new "
                             "temporary folder; kept with --root)")
-    grade_cmd = commands.add_parser("grade", help="grade submissions (.ipynb or .zip)")
+    grade_cmd = commands.add_parser("grade", parents=[debug], help="grade submissions (.ipynb or .zip)")
     grade_cmd.add_argument("lab", choices=available_labs())
     grade_cmd.add_argument("submissions", nargs="+", type=Path,
                            help=".ipynb or .zip files, a folder of one notebook and its files, folders of those, "
@@ -136,8 +140,8 @@ def main(argv=None):
                            "result without grading again")
     grade_cmd.add_argument("--canvas-assignment", metavar="ID", help="Canvas's id of the assignment: canvas.csv's "
                            "column is then 'LAB (ID)', which Canvas matches exactly")
-    verify_cmd = commands.add_parser("verify", help="grade the reference and the buggy variants on every platform "
-                                     "this machine can emulate, and print the verdicts that differ")
+    verify_cmd = commands.add_parser("verify", parents=[debug], help="grade the reference and the buggy variants on "
+                                     "every platform this machine can emulate, and print the verdicts that differ")
     verify_cmd.add_argument("lab", choices=available_labs())
     verify_cmd.add_argument("--profiles", nargs="+", choices=sorted(PROFILES),
                             help="CPU profiles (default: every one this machine can run)")
@@ -153,9 +157,10 @@ def main(argv=None):
     verify_cmd.add_argument("--in-process", action="store_true",
                             help="check each notebook in one process, without the engine's kernel and limits: "
                             "the same verdicts in half the time, for a lab's own notebooks only")
-    corpus = commands.add_parser("corpus", help="find a corpus, downloading it once if need be; print its path")
+    corpus = commands.add_parser("corpus", parents=[debug],
+                                 help="find a corpus, downloading it once if need be; print its path")
     corpus.add_argument("name", choices=sorted(CORPORA))
-    demo = commands.add_parser("demo", help="build every lab and grade its example submissions")
+    demo = commands.add_parser("demo", parents=[debug], help="build every lab and grade its example submissions")
     demo.add_argument("labs", nargs="*", help=f"labs to show (default: all of {', '.join(available_labs())})")
     demo.add_argument("--out", type=Path, default=Path("grading-output"))
     args = parser.parse_args(argv)

@@ -4,12 +4,11 @@ zip; a failure names what is missing and leaves no zip behind."""
 import os
 from pathlib import Path
 
+from .failures import OneLineError
 
-class NotHandedIn(Exception):
-    """Something to hand in is missing; shown in Jupyter as its message alone."""
 
-    def _render_traceback_(self):  # IPython shows these lines instead of a traceback
-        return [f"NotHandedIn: {self}"]
+class NotHandedIn(OneLineError):
+    """Something to hand in is missing."""
 
 
 def hand_in(grader, namespace, *variables):

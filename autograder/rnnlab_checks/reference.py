@@ -26,7 +26,7 @@ def reference_solution():
     except ModuleNotFoundError as error:
         if error.name not in (REFERENCE_PACKAGE, f"{REFERENCE_PACKAGE}.{REFERENCE_MODULE}"):
             raise
-        if not _under_otters_runner():
+        if not _reference_put_beside_otters_runner():
             return None
         module = importlib.import_module(f"{REFERENCE_PACKAGE}.{REFERENCE_MODULE}")
     for name, value in list(vars(module).items()):
@@ -35,12 +35,12 @@ def reference_solution():
     return module
 
 
-def _under_otters_runner():
-    """Whether these checks run under otter's own runner (``otter run -a <lab>-autograder.zip``,
-    ``otter grade``): there the tests run in the notebook's process, in Gradescope's layout
-    ``<root>/submission``, with the zip unpacked beside it in ``<root>/source``, where the
-    reference is.  Then that folder is put on the path (rnnlab's runner gives the reference to
-    its checker alone; a student's folder has no ``../source/rnnlab_reference``)."""
+def _reference_put_beside_otters_runner():
+    """Under otter's own runner (``otter run -a <lab>-autograder.zip``, ``otter grade``), put
+    the zip's reference on the path, and say whether it did.  There the tests run in the
+    notebook's process, in Gradescope's layout ``<root>/submission``, with the zip unpacked
+    beside it in ``<root>/source``, where the reference is (rnnlab's runner gives the reference
+    to its checker alone; a student's folder has no ``../source/rnnlab_reference``)."""
     here = Path.cwd()
     source = here.parent / "source"
     if here.name != "submission" or not (source / REFERENCE_PACKAGE / f"{REFERENCE_MODULE}.py").is_file():

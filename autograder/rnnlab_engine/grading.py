@@ -59,6 +59,9 @@ IGNORED_CELL_TAG = "otter_ignore"
 # the answers are the markdown cells otter assign tagged as answer cells.
 WRITTEN_QUESTIONS = "written_questions.json"
 ANSWER_CELL_TAG = "otter_answer_cell"
+# The key of a written question's reference answer in that list: for the course staff's page,
+# never in a result.
+REFERENCE_ANSWER = "reference_answer"
 # In otter's solution notebook the reference answer follows the empty answer cell.
 SOLUTION_CELL_TAG = "otter_assign_solution_cell"
 UNANSWERED = "_Type your answer here, replacing this text._"
@@ -319,7 +322,8 @@ def written_answers(notebook, written_questions):
             cells.append(cell.source.strip())
         elif SOLUTION_CELL_TAG in tags and cells and cells[-1] == UNANSWERED:
             cells[-1] = cell.source.strip()
-    return [{**question, "answer": cut(answer, ANSWER_LIMIT) if answer != UNANSWERED else ""}
+    return [{**{k: v for k, v in question.items() if k != REFERENCE_ANSWER},
+             "answer": cut(answer, ANSWER_LIMIT) if answer != UNANSWERED else ""}
             for question, answer in zip(written_questions, cells + [""] * len(written_questions))]
 
 

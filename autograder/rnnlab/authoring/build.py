@@ -22,7 +22,7 @@ import yaml
 
 from rnnlab_checks.corpora import CORPORA, corpus_path
 from rnnlab_checks.reference import FIXTURES_FOLDER, REFERENCE_MODULE, REFERENCE_PACKAGE
-from rnnlab_engine.grading import IGNORED_CELL_TAG, WRITTEN_QUESTIONS
+from rnnlab_engine.grading import IGNORED_CELL_TAG, REFERENCE_ANSWER, WRITTEN_QUESTIONS
 
 from .environments import grader_requirements, student_requirements
 from .labs import ASSIGNMENTS, PACKAGES, ROOT, SOLUTIONS, Lab, lab_module, load_lab, reference_module
@@ -56,12 +56,12 @@ class BuildResult:
 
 def solution_notebook(dist, lab):
     """Where the build of ``lab`` in ``dist`` keeps the full-solution notebook."""
-    return Path(dist) / lab / WORK / "otter" / "autograder" / f"{lab}.ipynb"
+    return Path(dist) / lab / BUILD_FOLDER / "otter" / "autograder" / f"{lab}.ipynb"
 
 
 # What the build makes on its way (otter's master notebook and its output): dist/<lab>/ itself
 # holds only what is handed out or uploaded, the two zips and the student folder they come from.
-WORK = "build"
+BUILD_FOLDER = "build"
 
 
 def build_lab(name, dist=DIST, refresh_template=True, gpu=False):
@@ -69,7 +69,7 @@ def build_lab(name, dist=DIST, refresh_template=True, gpu=False):
     ``gpu``: the autograder zip installs PyPI's default (CUDA) torch, for GPU runners."""
     lab = load_lab(name)
     out = Path(dist) / name
-    staging = out / WORK / "master"
+    staging = out / BUILD_FOLDER / "master"
     if out.exists():
         shutil.rmtree(out)
     staging.mkdir(parents=True)
@@ -78,7 +78,7 @@ def build_lab(name, dist=DIST, refresh_template=True, gpu=False):
     master = staging / f"{name}.ipynb"
     nbformat.write(master_notebook(lab), master)
     log.info("%s: otter assign", name)
-    otter_out = out / WORK / "otter"
+    otter_out = out / BUILD_FOLDER / "otter"
     run_otter_assign(master, otter_out)
     student_dir = out / "student"
     shutil.copytree(otter_out / "student", student_dir)
@@ -108,7 +108,8 @@ def stage_support_files(lab, staging, gpu=False):
     freeze_fixtures(lab, reference / FIXTURES_FOLDER)
     if lab.manual_questions:  # the grader carries their answers into the reports
         (reference / WRITTEN_QUESTIONS).write_text(json.dumps(
-            [{"name": q.name, "points": q.points, "prompt": q.prompt, "answer": q.answer} for q in lab.manual_questions], indent=1))
+            [{"name": q.name, "points": q.points, "prompt": q.prompt, REFERENCE_ANSWER: q.answer}
+             for q in lab.manual_questions], indent=1))
     (staging / "requirements.txt").write_text("\n".join(grader_requirements(lab.name, gpu)) + "\n")
 
 
@@ -176,7 +177,7 @@ def assignment_config(lab):
 def master_notebook(lab: Lab):
     """The otter-assign master notebook: narrative, solution cells, test cells."""
     cells = [raw("# ASSIGNMENT CONFIG\n" + yaml.safe_dump(assignment_config(lab), sort_keys=False)),
-             fixed(nbformat.v4.new_code_cell(SETUP_CELL.format(lab=lab.name)))]
+             locked(nbformat.v4.new_code_cell(SETUP_CELL.format(lab=lab.name)))]
     for kind, value in lab.blocks:
         if kind == "markdown":
             cells.append(nbformat.v4.new_markdown_cell(value))
@@ -188,8 +189,8 @@ def master_notebook(lab: Lab):
             cells.append(nbformat.v4.new_code_cell(lab.sections[value]))
         else:
             cells.extend(question_cells(lab, lab.questions[value]))
-    cells += [fixed(nbformat.v4.new_markdown_cell(HAND_IN_TEXT)), fixed(nbformat.v4.new_code_cell("grader.check_all()")),
-              fixed(nbformat.v4.new_code_cell(HAND_IN_CELL.format(files="".join(
+    cells += [locked(nbformat.v4.new_markdown_cell(HAND_IN_TEXT)), locked(nbformat.v4.new_code_cell("grader.check_all()")),
+              locked(nbformat.v4.new_code_cell(HAND_IN_CELL.format(files="".join(
                   f", {name!r}" for name in lab.handed_in_files))))]
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -243,9 +244,10 @@ hand_in(grader, globals(){files})"""
 STUDENT_README = """\
 # {lab}
 
-Install what the grader runs (Python 3.11 or newer), once:
+Install what the grader runs (Python 3.11 or newer; 1.3 GB for a lab with torch, 0.6 GB
+without), once:
 
-    python3 -m venv .venv && .venv/bin/pip install -r requirements.txt
+    python3 -m venv .venv && .venv/bin/pip install --no-compile -r requirements.txt
 
 Open the notebook:
 
@@ -258,7 +260,7 @@ so on check a question; the last cell writes the zip to hand in.
 """
 
 
-def fixed(cell):
+def locked(cell):
     """A cell students cannot edit or delete (as otter makes its own)."""
     cell.metadata.update({"deletable": False, "editable": False})
     return cell

@@ -38,4 +38,4 @@ def student_requirements(lab):
         "# to get PyPI's CUDA build (several GB): the checks give the same verdicts on either.",
     ] if grader[0].startswith("--") else []
     return "\n".join([f"# What the grader of {lab} runs (install: pip install -r requirements.txt).", *gpu_note,
-                      *grader, pinned("otter-grader").replace("otter-grader", "otter-grader[grading]"), JUPYTERLAB, ""])
+                      *grader, pinned("otter-grader").replace("otter-grader", "otter-grader[grading]", 1), JUPYTERLAB, ""])

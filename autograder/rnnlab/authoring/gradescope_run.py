@@ -21,11 +21,11 @@ def main(autograder, submission, root=None):
     temporary folder) and print the score of each test; 0 if the grader wrote a result."""
     if not zipfile.is_zipfile(autograder):
         raise ValueError(f"{autograder} is not a zip file")
+    if root and Path(root).exists() and any(Path(root).iterdir()):
+        raise ValueError(f"--root {root} is not empty: name a new or empty folder")
     with tempfile.TemporaryDirectory(prefix="rnnlab-gradescope-") as scratch:
         root = Path(root or scratch).resolve()
         for folder in ("source", "submission", "results"):
-            if (root / folder).exists():
-                shutil.rmtree(root / folder)
             (root / folder).mkdir(parents=True)
         with zipfile.ZipFile(autograder) as archive:
             archive.extractall(root / "source")
@@ -37,11 +37,14 @@ def main(autograder, submission, root=None):
                 shutil.copytree(path, root / "submission", dirs_exist_ok=True)
             else:
                 shutil.copy(path, root / "submission")
-        subprocess.run([sys.executable, "-m", "rnnlab_engine.gradescope", "--root", str(root)],
-                       cwd=root / "source", check=False)
-        results = json.loads((root / "results" / "results.json").read_text())
+        grader = subprocess.run([sys.executable, "-m", "rnnlab_engine.gradescope", "--root", str(root)],
+                                cwd=root / "source", check=False)
+        written = root / "results" / "results.json"
+        if not written.is_file():
+            raise RuntimeError(f"the zip's grader exited with {grader.returncode} and wrote no results.json: is "
+                               f"{autograder} an rnnlab autograder zip?")
+        results = json.loads(written.read_text())
     print(summary(results))
-    print(f"Gradescope's folders: {root}" if root != Path(scratch).resolve() else "")
     return 0
 
 

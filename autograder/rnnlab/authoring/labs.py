@@ -16,6 +16,7 @@ import ast
 import difflib
 import importlib
 import importlib.util
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -34,6 +35,9 @@ SECTION_MARKER = re.compile(r"^# %% \[(\w+)\]\s*$")
 COMMENT = re.compile(r"^<!--\s*(/?[\w-]+)\s*(:?)\s*(.*?)\s*-->\s*$")
 VALUE_MARKERS = ("code", "question", "solution")
 ANSWER_START, ANSWER_END = "answer", "/answer"
+MARKERS = VALUE_MARKERS + (ANSWER_START, ANSWER_END)
+KNOWN_MARKERS = "markers are " + ", ".join(f"<!-- {m}: ... -->" for m in VALUE_MARKERS) + \
+    ", <!-- answer --> and <!-- /answer -->"
 QUESTION_FLAGS = ("manual", "points=N")
 QUESTION_NAME = re.compile(r"^[A-Za-z_]\w*$")
 TEST_DECORATORS = ("public", "hidden")
@@ -44,7 +48,6 @@ class AuthoringError(ValueError):
     and how to fix it (``rnnlab build`` prints it without a traceback)."""
 
     def __init__(self, path, line, problem, fix=""):
-        self.path, self.line, self.problem, self.fix = Path(path), line, problem, fix
         super().__init__(f"{shown(path)}{f':{line}' if line else ''}: {problem}" + (f"; {fix}" if fix else ""))
 
 
@@ -182,8 +185,8 @@ def read_settings(lab, path):
     """Fill ``lab`` from its ``lab.toml``; a missing file, an unknown key or a value of the
     wrong kind raises AuthoringError naming it."""
     if not path.is_file():
-        raise AuthoringError(path, None, "missing", "create it (an empty file will do for a lab that reads no "
-                             "corpus and takes nothing but the notebook)")
+        raise AuthoringError(path, None, "missing", "create it: it needs at least [student] unfilled = { question = "
+                             "\"qN\", message = \"...\" } (what a stub's failing check says)")
     text = path.read_text()
     try:
         settings = tomllib.loads(text)
@@ -199,6 +202,8 @@ def read_settings(lab, path):
         raise AuthoringError(path, line_of(key), problem, fix)
 
     student = settings.get("student", {})
+    if not isinstance(student, dict):
+        refuse("student", "student should be a table: [student]")
     for key in settings:
         if key not in LAB_SETTINGS:
             refuse(key, f"unknown setting {key!r}" + did_you_mean(key, LAB_SETTINGS),
@@ -210,7 +215,7 @@ def read_settings(lab, path):
             refuse(key, f"unknown setting student.{key}" + did_you_mean(key, STUDENT_SETTINGS),
                    f"[student] takes {', '.join(STUDENT_SETTINGS)}")
     lab.corpora, lab.handed_in_files = settings.get("corpora", []), settings.get("handed_in_files", [])
-    if not isinstance(lab.corpora, list) or not set(lab.corpora) <= set(CORPORA):
+    if not isinstance(lab.corpora, list) or not all(isinstance(c, str) and c in CORPORA for c in lab.corpora):
         refuse("corpora", f"corpora should be a list of {sorted(CORPORA)}, not {lab.corpora!r}")
     if not isinstance(lab.handed_in_files, list) or not all(
             isinstance(f, str) and f.isidentifier() for f in lab.handed_in_files):
@@ -256,8 +261,9 @@ def parse_narrative(path):
     raises AuthoringError at its line.
     """
     blocks, questions, placed, lines, current = [], {}, [], [], None
-    fence = answer = None
+    fence = answer = verbatim = None
     opened = 0  # the line where the open fence or answer block started
+    cut_short = None  # the question whose prompt a code cell ended, and that cell's line
 
     def flush():
         body = "\n".join(lines).strip("\n")
@@ -272,6 +278,13 @@ def parse_narrative(path):
     def refuse(problem, fix=""):
         raise AuthoringError(path, number, problem, fix)
 
+    def refuse_outside_question(what, fix):
+        if cut_short:  # a code cell in a prompt ends it: say so, not that the marker is missing
+            question, line = cut_short
+            refuse(f"{what} after the code cell at line {line}, which ended {question.name}'s prompt",
+                   f"a prompt is text only: move that code cell before <!-- question: {question.name} -->")
+        refuse(f"{what} outside a question", fix)
+
     number = 0
     for number, line in enumerate(Path(path).read_text().splitlines(), 1):
         marker = COMMENT.match(line.strip())
@@ -283,6 +296,11 @@ def parse_narrative(path):
                 answer = None
             else:
                 lines.append(line)
+            continue
+        if verbatim:  # a fence of another language: text, markers included
+            lines.append(line)
+            if line.strip().startswith(verbatim):
+                verbatim = None
             continue
         if fence:
             if line.strip() == "```":
@@ -296,33 +314,39 @@ def parse_narrative(path):
             if line.strip() not in ("```python", "```python skip-when-grading"):
                 refuse(f"unknown code fence {line.strip()!r}", "use ```python or ```python skip-when-grading")
             flush()
+            if current is not None:
+                cut_short = (current, number)
             current, opened = None, number
             fence = line.strip().removeprefix("```")
             continue
-        if marker is None or not (marker.group(2) or difflib.get_close_matches(
-                word, VALUE_MARKERS + (ANSWER_START, ANSWER_END), n=1, cutoff=0.75)):
+        if line.strip().startswith(("```", "~~~")):
+            verbatim, opened = line.strip()[:3], number
+            lines.append(line)
+            continue
+        if not is_marker(marker):
             lines.append(line)  # text, or a comment of the author's
             continue
         flush()
-        if word in (ANSWER_START, ANSWER_END) and not marker.group(2) and not marker.group(3):
+        colon, value = marker.group(2), marker.group(3)
+        if word in (ANSWER_START, ANSWER_END):
+            if colon or value:
+                refuse(f"<!-- {word} --> takes no value", f"write <!-- {word} --> alone on its line")
             if word == ANSWER_END:
                 refuse("<!-- /answer --> closes no answer block", "open it with <!-- answer -->")
             if current is None or not current.manual:
-                refuse("an answer block outside a manual question",
-                       "mark the question manual: <!-- question: qN manual points=N -->")
+                refuse_outside_question("an answer block", "mark the question manual: <!-- question: qN manual points=N -->")
             answer, current, opened = current, None, number
             continue
-        if word not in VALUE_MARKERS or not marker.group(2):
-            known = ", ".join(f"<!-- {m}: ... -->" for m in VALUE_MARKERS)
-            refuse(f"unknown marker {word!r}" + did_you_mean(word, VALUE_MARKERS + (ANSWER_START, ANSWER_END)),
-                   f"markers are {known}, <!-- answer --> and <!-- /answer -->")
-        value = marker.group(3)
+        if word in VALUE_MARKERS and not colon:
+            refuse(f"<!-- {word} ... --> needs a colon", f"write <!-- {word}: {value} -->")
+        if word not in VALUE_MARKERS:
+            refuse(f"unknown marker {word!r}" + did_you_mean(word, MARKERS), KNOWN_MARKERS)
         if word == "code":
             current = None
             blocks.append(("code", value))
             placed.append((value, number))
         elif word == "question":
-            current = question_marker(value, refuse)
+            current, cut_short = question_marker(value, refuse), None
             if current.name in questions:
                 refuse(f"question {current.name} is declared twice (first at line {questions[current.name].line})",
                        "give this one another name")
@@ -331,17 +355,16 @@ def parse_narrative(path):
             blocks.append(("question", current.name))
         else:
             if current is None:
-                refuse(f"<!-- solution: {value} --> is not inside a question",
-                       "put a <!-- question: qN --> marker before its prompt")
+                refuse_outside_question(f"<!-- solution: {value} -->", "put a <!-- question: qN --> marker before its prompt")
             if current.manual:
                 refuse(f"{current.name} is answered in writing (manual): it has an answer block, not a solution")
             sections = [s.strip() for s in value.split(",")]
             current.solution_sections.extend(sections)
             placed.extend((s, number) for s in sections)
             current = None
-    if fence or answer is not None:
+    if fence or verbatim or answer is not None:
         number = opened
-        refuse("this block is never closed", "close it with ```" if fence else "close it with <!-- /answer -->")
+        refuse("this block is never closed", "close it with <!-- /answer -->" if answer else f"close it with {verbatim or '```'}")
     flush()
     for question in questions.values():
         if question.manual and not question.answer:
@@ -353,6 +376,17 @@ def parse_narrative(path):
             refuse(f"question {question.name} has no <!-- solution: ... --> marker",
                    "end its prompt with the solution sections it asks for")
     return blocks, questions, placed
+
+
+def is_marker(comment):
+    """Whether an HTML comment line (a ``COMMENT`` match, or None) is meant as a marker: a known
+    marker's word, or one close to it before a colon (``questoin:``), or close to ``answer``
+    alone; any other comment is the author's, and stays in the text."""
+    if comment is None:
+        return False
+    word, colon = comment.group(1), comment.group(2)
+    close = difflib.get_close_matches(word, MARKERS if colon else (ANSWER_START, ANSWER_END), n=1, cutoff=0.75)
+    return word in MARKERS or bool(close)
 
 
 def question_marker(value, refuse):
@@ -367,6 +401,8 @@ def question_marker(value, refuse):
         key, equals, number = flag.partition("=")
         if flag == "manual":
             continue
+        if key == "points" and not equals:
+            refuse("points is given as points=N, without spaces")
         if key != "points" or not equals:
             refuse(f"unknown flag {flag!r} in question {name}" + did_you_mean(key, ("manual", "points")),
                    f"a question takes {' and '.join(QUESTION_FLAGS)} (points for a manual question only)")
@@ -377,7 +413,7 @@ def question_marker(value, refuse):
             question.points = float(number)
         except ValueError:
             question.points = -1
-        if question.points <= 0:
+        if not (math.isfinite(question.points) and question.points > 0):
             refuse(f"points={number} is not a positive number")
     if question.manual and question.points <= 0:
         refuse(f"manual question {name} needs points=N (it has no tests to give them)")
@@ -412,9 +448,9 @@ def read_tests(path, question, narrative):
                                      + did_you_mean(argument, ("points",)), "it takes points=N")
         try:
             points = float(ast.literal_eval(arguments["points"]))
-        except (KeyError, ValueError, TypeError):
+        except (KeyError, ValueError, TypeError, SyntaxError):
             points = 0.0
-        if not points > 0:
+        if not (math.isfinite(points) and points > 0):
             raise AuthoringError(path, decorator.lineno, f"{node.name} gives no positive points",
                                  f"write @{decorator.func.id}(points=N)")
         node.decorator_list = []

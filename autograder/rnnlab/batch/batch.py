@@ -137,12 +137,12 @@ def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, manual_sc
     with grading.unpacked(autograder_zip) as autograder, _finally(pool, bar):
         written = autograder.written_questions
         for submission_id, result in results.items():
-            if complete(result, by_id[submission_id], manual_scores, written):
+            if add_student_and_scores(result, by_id[submission_id], manual_scores, written):
                 reports.write_results_json(out, result)
         futures = {pool.submit(grade_one, autograder, s, fingerprints[s.id], **limits): s for s in pending}
         for future in as_completed(futures):
             result = future.result()
-            complete(result, by_id[result.submission], manual_scores, written)
+            add_student_and_scores(result, by_id[result.submission], manual_scores, written)
             results[result.submission] = result
             reports.write_submission(out, result)
             gradebooks.write_gradebook(out, [results[s.id] for s in submissions if s.id in results])
@@ -152,7 +152,7 @@ def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, manual_sc
     return ordered
 
 
-def complete(result, submission, manual_scores, written_questions):
+def add_student_and_scores(result, submission, manual_scores, written_questions):
     """Give ``result`` who handed ``submission`` in (what is known now over what was stored)
     and its scores given by hand; returns whether its ``results.json`` changes."""
     before = manual.gradescope_payload(result)

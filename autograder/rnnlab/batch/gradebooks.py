@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from .manual import merged_questions, written_score
+from .manual import given_scores, merged_questions, totals
 from .reports import write_atomically
 
 # Canvas's gradebook import (instructure/canvas-lms, app/models/gradebook_importer.rb, as
@@ -35,11 +35,10 @@ def write_gradebook(out, results):
                     + ["total", "possible", "status"])
     for r in results:
         who = [r.student.get(k, "") for k in ("name", "email", "sid")]
-        given = {w["name"]: w["score"] for w in r.written if "score" in w}
+        given, (score, possible) = given_scores(r), totals(r, manual)
         writer.writerow([r.submission] + who + [f"{q.score:g}" for q in r.questions]
                         + [f"{given[name]:g}" if name in given else "" for name, _ in manual]
-                        + [f"{r.score + written_score(r):g}", f"{r.possible + sum(p for _, p in manual):g}",
-                           r.status])
+                        + [f"{score:g}", f"{possible:g}", r.status])
     write_atomically(Path(out) / "gradebook.csv", buffer.getvalue())
 
 
@@ -58,9 +57,9 @@ def write_canvas_gradebook(out, results, lab, questions, assignment_id=None):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CANVAS_STUDENT_COLUMNS + (canvas_column(lab, assignment_id),))
-    possible = results[0].possible + sum(float(q["points"]) for q in questions)
+    possible = totals(results[0], [(q["name"], float(q["points"])) for q in questions])[1]
     writer.writerow([CANVAS_POINTS_POSSIBLE, "", "", "", "", f"{possible:g}"])
     for r in results:
         who = [r.student.get(key, "") for key in ("name", "canvas_id", "sid", "sis_login_id", "section")]
-        writer.writerow(who + ["" if r.status == "error" else f"{r.score + written_score(r):g}"])
+        writer.writerow(who + ["" if r.status == "error" else f"{totals(r, [])[0]:g}"])
     write_atomically(Path(out) / "canvas.csv", buffer.getvalue())

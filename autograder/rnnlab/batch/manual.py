@@ -16,7 +16,7 @@ import re
 import zipfile
 
 from rnnlab_checks.reference import REFERENCE_PACKAGE
-from rnnlab_engine.grading import WRITTEN_QUESTIONS
+from rnnlab_engine.grading import REFERENCE_ANSWER, WRITTEN_QUESTIONS
 
 from .csvfiles import InputFileError, error_at, read_table
 
@@ -25,9 +25,8 @@ COLUMNS = ("submission", "question", "score")
 
 def written_questions(autograder_zip, lab_answers=None):
     """The questions graded by hand of the lab of ``autograder_zip``: ``{"name", "points",
-    "prompt", "answer"}`` each, where ``answer`` is the reference answer.  (The zip lists them
-    with the reference answer under ``answer``; the grader replaces it by the student's answer
-    in each result, so the reference never reaches a result.)  ``lab_answers`` (called only
+    "prompt", "reference_answer"}`` each.  (The grader leaves the reference answer out of
+    every result.)  ``lab_answers`` (called only
     for a zip built before the reference answers travelled in it) gives ``{question:
     reference answer}`` from the lab itself."""
     try:
@@ -36,8 +35,8 @@ def written_questions(autograder_zip, lab_answers=None):
             listed = json.loads(archive.read(name)) if name in archive.namelist() else []
     except (OSError, zipfile.BadZipFile, ValueError) as error:
         raise InputFileError(f"{autograder_zip}: not an autograder zip ({error})") from None
-    answers = lab_answers() if lab_answers and not all(q.get("answer") for q in listed) else {}
-    return [{**question, "answer": question.get("answer") or answers.get(question["name"], "")}
+    answers = lab_answers() if lab_answers and not all(q.get(REFERENCE_ANSWER) for q in listed) else {}
+    return [{**question, REFERENCE_ANSWER: question.get(REFERENCE_ANSWER) or answers.get(question["name"], "")}
             for question in listed]
 
 
@@ -109,6 +108,17 @@ def merged_questions(results):
 def written_score(result):
     """The points given by hand to ``result`` so far."""
     return sum(written.get("score", 0) for written in result.written)
+
+
+def given_scores(result):
+    """``{question: score}`` given by hand to ``result`` so far."""
+    return {written["name"]: written["score"] for written in result.written if "score" in written}
+
+
+def totals(result, merged):
+    """``(score, possible)`` of ``result`` with the questions graded by hand (``merged``, as
+    ``merged_questions`` gives them) counted in."""
+    return result.score + written_score(result), result.possible + sum(points for _, points in merged)
 
 
 def is_scored(result, questions):

@@ -12,7 +12,7 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
-from .manual import gradescope_payload, merged_questions, written_score
+from .manual import given_scores, gradescope_payload, merged_questions, totals
 
 PAGE_STYLE = """body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.3em .6em;text-align:left}
@@ -134,10 +134,10 @@ def score_table(results):
     header = ["submission"] + names + [name for name, _ in manual] + ["total", "status"]
     rows = []
     for r in results:
-        given = {w["name"]: w["score"] for w in r.written if "score" in w}
+        given, (score, possible) = given_scores(r), totals(r, manual)
         rows.append([r.submission] + [f"{q.score:g}/{q.possible:g}" for q in r.questions]
                     + [f"{given[name]:g}/{points:g}" if name in given else "-" for name, points in manual]
-                    + [f"{r.score + written_score(r):g}/{r.possible + sum(p for _, p in manual):g}", r.status])
+                    + [f"{score:g}/{possible:g}", r.status])
     widths = [max(len(str(row[i])) for row in [header] + rows) for i in range(len(header))]
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in [header] + rows)
 

@@ -9,6 +9,8 @@ import json
 from html import escape
 from pathlib import Path
 
+from rnnlab_engine.grading import REFERENCE_ANSWER
+
 from .manual import COLUMNS
 from .reports import write_atomically
 
@@ -91,12 +93,12 @@ def _submission_section(result, questions):
         answer = written.get("answer") or ("(no answer)" if written else f"(no answer: the submission was "
                                                                           f"not graded, {result.status})")
         score = f"{written['score']:g}" if "score" in written else ""
-        box = (f'<input type="number" class="score" min="0" max="{question["points"]:g}" step="0.5" '
+        box = (f'<input type="number" class="score" min="0" max="{question["points"]:g}" step="any" '
                f'name="{escape(result.submission)}/{escape(question["name"])}" value="{score}" '
                f'data-submission="{escape(result.submission)}" data-question="{escape(question["name"])}">')
         blocks.append(f'<div class="question"><h3>{escape(question["name"])} ({question["points"]:g} pts)</h3>'
                       f'<p class="prompt">{escape(question["prompt"])}</p>'
-                      f'<h4>Reference answer</h4><pre class="reference">{escape(question["answer"] or "(none)")}</pre>'
+                      f'<h4>Reference answer</h4><pre class="reference">{escape(question[REFERENCE_ANSWER] or "(none)")}</pre>'
                       f'<h4>Answer</h4><pre class="answer">{escape(answer)}</pre>'
                       f'<label class="score">Score {box} / {question["points"]:g}</label></div>')
     return (f'<section class="submission" id="submission-{escape(result.submission)}">'

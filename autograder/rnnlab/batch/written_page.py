@@ -76,7 +76,7 @@ def written_answers_page(lab, results, questions):
     return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>Written answers: {escape(lab)}</title>'
             f"<style>{STYLE}</style></head><body>"
             f'<h1>Written answers: {escape(lab)}</h1><div class="controls">'
-            f"<p>{len(results)} submissions. Score each answer (0 to its points, in half points), then "
+            f"<p>{len(results)} submissions. Score each answer (0 to its points), then "
             f'<button type="button" id="download">Download {SCORES_NAME}</button> and merge it with '
             f"<code>rnnlab grade {escape(lab)} ... --manual {SCORES_NAME}</code>. Boxes left blank stay "
             f"unscored. Printed, the page gives one submission per page.</p></div>"

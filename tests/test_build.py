@@ -278,6 +278,9 @@ MARKERS = "markers are <!-- code: ... -->, <!-- question: ... -->, <!-- solution
     ("assignments/rnn_lstm_numpy/tests/q99.py", None, "@public(points=1)\ndef test_x(): pass\n",
      "assignments/rnn_lstm_numpy/tests/q99.py: no "
      f"autograded question q99 in {NARRATIVE}; add <!-- question: q99 --> there, or delete this file"),
+    ("assignments/rnn_lstm_numpy/lab.toml", "[student]", "handed_in_files = ['MODEL_FILE']\n[student]",
+     "assignments/rnn_lstm_numpy/lab.toml: handed_in_files names MODEL_FILE, which solutions/rnn_lstm_numpy.py "
+     "never sets; name the variables holding the file names"),
     ("assignments/rnn_lstm_numpy/lab.toml", "[student]", "points = 28\n[student]",
      "unknown setting 'points'; the settings are"),
 ])

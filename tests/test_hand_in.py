@@ -2,6 +2,7 @@
 student's Python said in one line, and a hand-in that names what is missing and never leaves
 a partial zip (through otter's real export)."""
 
+import sys
 import zipfile
 from importlib.metadata import version
 
@@ -11,6 +12,7 @@ import pytest
 
 from rnnlab_checks.environment import MissingPackages, check_environment
 from rnnlab_checks.hand_in import NotHandedIn, hand_in
+from rnnlab_engine.grading import GRADING_PRELUDE
 
 
 def test_missing_packages_stop_the_first_cell_with_one_line(tmp_path):
@@ -84,7 +86,9 @@ def test_an_export_that_fails_half_way_leaves_no_zip(notebook_folder, monkeypatc
 
 
 def test_while_rnnlab_grades_the_hand_in_does_nothing(tmp_path, monkeypatch):
-    class GradingNotebook:  # the shape of the grading kernel's otter.Notebook: defined in __main__
-        __module__ = "__main__"
+    """The grading kernel's ``otter.Notebook`` is the one GRADING_PRELUDE defines."""
+    monkeypatch.setitem(sys.modules, "otter", sys.modules["otter"])  # put back after the prelude's
     monkeypatch.chdir(tmp_path)
-    assert hand_in(GradingNotebook(), {}, "RNN_CHECKPOINT") is None and not list(tmp_path.iterdir())
+    exec(GRADING_PRELUDE, {"__name__": "__main__"})
+    grading_notebook = sys.modules["otter"].Notebook("lab.ipynb")
+    assert hand_in(grading_notebook, {}, "RNN_CHECKPOINT") is None and not list(tmp_path.iterdir())

@@ -15,7 +15,7 @@ from rnnlab_engine import grading
 
 from .authoring import gradescope_run, verify
 from .authoring.build import DIST, build_lab, solution_notebook
-from .authoring.labs import AuthoringError, available_labs, load_lab
+from .authoring.labs import AuthoringError, available_labs
 from .authoring.platforms import PROFILES
 from .authoring.variants import buggy_notebook, catalogue, example_files, write_submission
 from .batch import batch, gradebooks, manual, reports
@@ -68,7 +68,7 @@ def grade(lab, submissions, out=None, jobs=1, details=None, autograder=None, ros
     out = Path(out or Path("grading-output") / lab)
     students = read_roster(roster) if roster else None
     zip_path = autograder or autograder_zip(lab)
-    questions = manual.written_questions(zip_path, lambda: {q.name: q.answer for q in load_lab(lab).manual_questions})
+    questions = manual.written_questions(zip_path)
     with tempfile.TemporaryDirectory(prefix="rnnlab-export-") as unpacked:
         found = batch.collect(submissions, unpacked)
         for warning in apply_roster(found, students, roster) if students is not None else []:
@@ -171,7 +171,7 @@ def main(argv=None):
         parser.error(f"no lab named {', '.join(unknown)} (there are {', '.join(available_labs())})")
     try:
         return run(args)
-    except (CorpusNotFound, AuthoringError) as error:  # said whole in one line
+    except (CorpusNotFound, AuthoringError, InputFileError) as error:  # said whole in one line
         if args.debug:
             raise
         print(f"rnnlab {args.command}: {error}", file=sys.stderr)
@@ -195,14 +195,10 @@ def run(args):
     elif args.command == "corpus":
         print(corpus_path(args.name))
     elif args.command == "grade":
-        try:
-            grade(args.lab, args.submissions, args.out, args.jobs, autograder=args.autograder, roster=args.roster,
-                  manual_scores=args.manual, canvas_assignment=args.canvas_assignment,
-                  time_limit=args.time_limit, cpu_limit=args.time_limit * grading.CPU_LIMIT / grading.TIME_LIMIT,
-                  memory_limit=args.memory_limit * 2**20)
-        except InputFileError as error:  # a roster or scores file: one line, nothing graded
-            print(f"rnnlab grade: {error}", file=sys.stderr)
-            return 1
+        grade(args.lab, args.submissions, args.out, args.jobs, autograder=args.autograder, roster=args.roster,
+              manual_scores=args.manual, canvas_assignment=args.canvas_assignment,
+              time_limit=args.time_limit, cpu_limit=args.time_limit * grading.CPU_LIMIT / grading.TIME_LIMIT,
+              memory_limit=args.memory_limit * 2**20)
     elif args.command == "verify":
         return verify.main(args.lab, args.profiles, args.threads, args.python, args.reference_only, args.jobs,
                            args.out, args.in_process)

@@ -66,8 +66,13 @@ class SubmissionResult:
 
     @property
     def score(self) -> float:
-        """Points earned."""
+        """Points earned on the autograded questions."""
         return sum(q.score for q in self.questions)
+
+    @property
+    def written_score(self) -> float:
+        """Points the course staff gave the written answers so far (``rnnlab grade --manual``)."""
+        return sum(w.get("score", 0) for w in self.written)
 
     @property
     def possible(self) -> float:
@@ -75,16 +80,19 @@ class SubmissionResult:
         return sum(q.possible for q in self.questions)
 
     def to_gradescope(self) -> dict[str, Any]:
-        """The submission's ``results.json`` in Gradescope's schema."""
+        """The submission's ``results.json`` in Gradescope's schema.  A written answer counts
+        only once the course staff gave it a score (``score`` in it, merged by ``rnnlab grade
+        --manual``)."""
         return {
-            "score": self.score,
+            "score": self.score + self.written_score,
             "execution_time": round(self.seconds),
             "output": "\n".join(self.messages) or "Graded.",
             "tests": [{"name": q.name, "score": q.score, "max_score": q.possible,
                        "status": "passed" if q.score >= q.possible else "failed",
                        "output": q.output[:FEEDBACK_LIMIT], "visibility": "visible"}
                       for q in self.questions]
-            + [{"name": f"{w['name']} (written, {w['points']:g} pts, graded by hand)", "score": 0, "max_score": 0,
+            + [{"name": f"{w['name']} (written, {w['points']:g} pts, graded by hand)", "score": w.get("score", 0),
+                "max_score": w["points"] if "score" in w else 0,
                 "output": (w["answer"] or "(no answer)")[:FEEDBACK_LIMIT], "visibility": "visible"}
                for w in self.written],
             "rnnlab": {"submission": self.submission, "status": self.status, "messages": self.messages,

@@ -24,7 +24,7 @@ from rnnlab_checks.corpora import CORPORA, corpus_path
 from rnnlab_checks.reference import FIXTURES_FOLDER, REFERENCE_MODULE, REFERENCE_PACKAGE
 from rnnlab_engine.grading import IGNORED_CELL_TAG, REFERENCE_ANSWER, WRITTEN_QUESTIONS
 
-from .environments import grader_requirements, student_requirements
+from .environments import grader_requirements, student_requirements, uses_torch
 from .labs import ASSIGNMENTS, PACKAGES, ROOT, SOLUTIONS, Lab, lab_module, load_lab, reference_module
 
 CHECKS_PACKAGE = "rnnlab_checks"
@@ -33,6 +33,9 @@ ENGINE_PACKAGE = "rnnlab_engine"
 LAB_CHECKS = "lab_checks.py"
 DIST = ROOT / "dist"
 STUDENT_TEMPLATE = ROOT / "student_template"
+# What the build makes on its way (otter's master notebook and its output): dist/<lab>/ itself
+# holds only what is handed out or uploaded, the two zips and the student folder they come from.
+BUILD_FOLDER = "build"
 # Fixed timestamp for the zip members, so that the same inputs give the same bytes.
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
@@ -59,11 +62,6 @@ def solution_notebook(dist, lab):
     return Path(dist) / lab / BUILD_FOLDER / "otter" / "autograder" / f"{lab}.ipynb"
 
 
-# What the build makes on its way (otter's master notebook and its output): dist/<lab>/ itself
-# holds only what is handed out or uploaded, the two zips and the student folder they come from.
-BUILD_FOLDER = "build"
-
-
 def build_lab(name, dist=DIST, refresh_template=True, gpu=False):
     """Build lab ``name`` into ``dist/<name>/`` and refresh ``student_template/<name>/``.
     ``gpu``: the autograder zip installs PyPI's default (CUDA) torch, for GPU runners."""
@@ -85,7 +83,8 @@ def build_lab(name, dist=DIST, refresh_template=True, gpu=False):
     normalise_notebook(student_dir / f"{name}.ipynb")
     add_corpora(lab, student_dir / "data")
     (student_dir / "requirements.txt").write_text(student_requirements(name))
-    (student_dir / "README.md").write_text(STUDENT_README.format(lab=name))
+    (student_dir / "README.md").write_text(STUDENT_README.format(
+        lab=name, size="1.3 GB, most of it torch" if uses_torch(name) else "0.6 GB"))
     result = BuildResult(name, student_dir / f"{name}.ipynb",
                          gradescope_zip(otter_out / "autograder", out / f"{name}-autograder.zip"),
                          bundle(student_dir, out / f"{name}-student.zip"))
@@ -244,8 +243,7 @@ hand_in(grader, globals(){files})"""
 STUDENT_README = """\
 # {lab}
 
-Install what the grader runs (Python 3.11 or newer; 1.3 GB for a lab with torch, 0.6 GB
-without), once:
+Install what the grader runs (Python 3.11 or newer; {size}), once:
 
     python3 -m venv .venv && .venv/bin/pip install --no-compile -r requirements.txt
 

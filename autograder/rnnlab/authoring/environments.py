@@ -23,19 +23,24 @@ def pinned(distribution):
     return f"{distribution}=={version(distribution).split('+')[0]}"
 
 
+def uses_torch(lab):
+    """Whether the reference of ``lab`` imports torch (then its students and grader need it)."""
+    return bool(USES_TORCH.search((SOLUTIONS / f"{lab}.py").read_text()))
+
+
 def grader_requirements(lab, gpu=False):
     """The lines of the zip's requirements (otter's setup installs otter itself)."""
-    needs_torch = bool(USES_TORCH.search((SOLUTIONS / f"{lab}.py").read_text()))
-    lines = [] if gpu or not needs_torch else [f"--extra-index-url {CPU_TORCH_INDEX}"]
-    return lines + [pinned("numpy"), pinned("matplotlib")] + ([pinned("torch")] if needs_torch else [])
+    torch = uses_torch(lab)
+    lines = [f"--extra-index-url {CPU_TORCH_INDEX}"] if torch and not gpu else []
+    return lines + [pinned("numpy"), pinned("matplotlib")] + ([pinned("torch")] if torch else [])
 
 
 def student_requirements(lab):
     """The student zip's ``requirements.txt``: what the grader runs, and JupyterLab."""
-    grader = grader_requirements(lab)
     gpu_note = [
         "# torch is the CPU build; on a machine with an NVIDIA GPU, delete the --extra-index-url line",
         "# to get PyPI's CUDA build (several GB): the checks give the same verdicts on either.",
-    ] if grader[0].startswith("--") else []
+    ] if uses_torch(lab) else []
     return "\n".join([f"# What the grader of {lab} runs (install: pip install -r requirements.txt).", *gpu_note,
-                      *grader, pinned("otter-grader").replace("otter-grader", "otter-grader[grading]", 1), JUPYTERLAB, ""])
+                      *grader_requirements(lab), pinned("otter-grader").replace("otter-grader", "otter-grader[grading]", 1),
+                      JUPYTERLAB, ""])

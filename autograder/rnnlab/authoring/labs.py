@@ -159,8 +159,9 @@ def load_lab(name):
         if section not in sections:
             raise AuthoringError(narrative, line, f"solution section {section!r} is not in {shown(solution)}"
                                  + did_you_mean(section, sections), f"its sections: {', '.join(sections)}")
+    placed_sections = {s for s, _ in placed}
     for section, line in section_lines.items():
-        if section not in {s for s, _ in placed}:
+        if section not in placed_sections:
             raise AuthoringError(solution, line, f"section {section!r} is never placed in the narrative",
                                  f"add <!-- code: {section} --> to {shown(narrative)}, or list it in a "
                                  "question's <!-- solution: ... -->")
@@ -174,8 +175,9 @@ def load_lab(name):
                                  f"add <!-- question: {path.stem} --> there, or delete this file")
     lab = Lab(name, sections, blocks, questions)
     read_settings(lab, folder / "lab.toml")
+    code = "\n".join(sections.values())
     for variable in lab.handed_in_files:
-        if not re.search(rf"^{variable}\s*=", solution.read_text(), re.MULTILINE):
+        if not re.search(rf"^{variable}\s*=", code, re.MULTILINE):
             raise AuthoringError(folder / "lab.toml", None, f"handed_in_files names {variable}, which "
                                  f"{shown(solution)} never sets", "name the variables holding the file names")
     return lab

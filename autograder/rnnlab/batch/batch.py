@@ -155,10 +155,10 @@ def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, manual_sc
 def add_student_and_scores(result, submission, manual_scores, written_questions):
     """Give ``result`` who handed ``submission`` in (what is known now over what was stored)
     and its scores given by hand; returns whether its ``results.json`` changes."""
-    before = manual.gradescope_payload(result)
+    before = result.to_gradescope()
     result.student = {**result.student, **{key: value for key, value in submission.student().items() if value}}
     manual.merge_scores(result, (manual_scores or {}).get(submission.id, {}), written_questions)
-    return manual.gradescope_payload(result) != before
+    return result.to_gradescope() != before
 
 
 @contextmanager

@@ -23,21 +23,17 @@ from .csvfiles import InputFileError, error_at, read_table
 COLUMNS = ("submission", "question", "score")
 
 
-def written_questions(autograder_zip, lab_answers=None):
+def written_questions(autograder_zip):
     """The questions graded by hand of the lab of ``autograder_zip``: ``{"name", "points",
-    "prompt", "reference_answer"}`` each.  (The grader leaves the reference answer out of
-    every result.)  ``lab_answers`` (called only
-    for a zip built before the reference answers travelled in it) gives ``{question:
-    reference answer}`` from the lab itself."""
+    "prompt", "reference_answer"}`` each (the grader leaves the reference answer out of every
+    result).  Read from the zip itself, so that a scores file is checked before grading."""
     try:
         with zipfile.ZipFile(autograder_zip) as archive:
             name = f"{REFERENCE_PACKAGE}/{WRITTEN_QUESTIONS}"
             listed = json.loads(archive.read(name)) if name in archive.namelist() else []
     except (OSError, zipfile.BadZipFile, ValueError) as error:
         raise InputFileError(f"{autograder_zip}: not an autograder zip ({error})") from None
-    answers = lab_answers() if lab_answers and not all(q.get(REFERENCE_ANSWER) for q in listed) else {}
-    return [{**question, REFERENCE_ANSWER: question.get(REFERENCE_ANSWER) or answers.get(question["name"], "")}
-            for question in listed]
+    return [{REFERENCE_ANSWER: "", **question} for question in listed]
 
 
 def read_manual_scores(path, submission_ids, questions):
@@ -105,11 +101,6 @@ def merged_questions(results):
     return list(columns.items())
 
 
-def written_score(result):
-    """The points given by hand to ``result`` so far."""
-    return sum(written.get("score", 0) for written in result.written)
-
-
 def given_scores(result):
     """``{question: score}`` given by hand to ``result`` so far."""
     return {written["name"]: written["score"] for written in result.written if "score" in written}
@@ -118,7 +109,7 @@ def given_scores(result):
 def totals(result, merged):
     """``(score, possible)`` of ``result`` with the questions graded by hand (``merged``, as
     ``merged_questions`` gives them) counted in."""
-    return result.score + written_score(result), result.possible + sum(points for _, points in merged)
+    return result.score + result.written_score, result.possible + sum(points for _, points in merged)
 
 
 def is_scored(result, questions):
@@ -126,14 +117,3 @@ def is_scored(result, questions):
     scored = {written["name"] for written in result.written if "score" in written}
     return all(question["name"] in scored for question in questions)
 
-
-def gradescope_payload(result):
-    """``result``'s ``results.json``: Gradescope's schema as the engine writes it, with each
-    score given by hand in its written question's test entry and in the total."""
-    payload = result.to_gradescope()
-    first_written = len(result.questions)  # the engine lists the questions, then the written answers
-    for index, written in enumerate(result.written):
-        if "score" in written:
-            payload["tests"][first_written + index].update(score=written["score"], max_score=written["points"])
-            payload["score"] += written["score"]
-    return payload

@@ -12,7 +12,7 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
-from .manual import given_scores, gradescope_payload, merged_questions, totals
+from .manual import given_scores, merged_questions, totals
 
 PAGE_STYLE = """body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.3em .6em;text-align:left}
@@ -43,7 +43,7 @@ def write_submission(out, result):
 
 def write_results_json(out, result):
     """``out/<id>/results.json``: Gradescope's schema, with the scores given by hand merged."""
-    write_atomically(Path(out) / result.submission / "results.json", json.dumps(gradescope_payload(result), indent=2))
+    write_atomically(Path(out) / result.submission / "results.json", json.dumps(result.to_gradescope(), indent=2))
 
 
 def feedback_page(result, plots):

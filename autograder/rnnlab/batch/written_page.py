@@ -32,7 +32,7 @@ section.submission{border-top:2px solid #888;margin-top:2em}
 
 # The scores, one CSV row per box (blank ones too: "not scored yet"), every field quoted so
 # that a submission's name can hold any character; the download refuses a box the browser
-# finds invalid (outside 0 to its points, or off the half-point step).
+# finds invalid (outside 0 to its points).
 SCRIPT = """
 function manualScoresCsv() {
   const quote = (text) => '"' + String(text).replace(/"/g, '""') + '"';

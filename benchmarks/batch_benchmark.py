@@ -1,5 +1,6 @@
 """Batch throughput: N generated submissions (correct ones and the catalogue's buggy ones),
-graded with ``--jobs 1`` and ``--jobs 2``; and rnnlab's overhead against plain ``otter run``.
+graded with ``--jobs 1`` and ``--jobs 2`` (``otter_comparison.py`` sets one submission
+against plain ``otter run``).
 
     python benchmarks/batch_benchmark.py [N]      (default N = 100)
 
@@ -9,7 +10,6 @@ Prints submissions per minute and the peak resident memory of everything grading
 
 import itertools
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -68,7 +68,7 @@ def main(count=100):
 
 
 def measure(count, work):
-    """Generate ``count`` submissions in ``work``, grade them twice, compare with otter run."""
+    """Generate ``count`` submissions in ``work`` and grade them twice."""
     built = build_lab(LAB, dist=work / "dist", refresh_template=False)
     solution = built.solution_notebook
     (work / "submissions").mkdir()
@@ -81,17 +81,6 @@ def measure(count, work):
             seconds = time.perf_counter() - started
         print(f"--jobs {jobs}: {count} submissions in {seconds:.0f} s = {count / seconds * 60:.1f} per minute, "
               f"peak memory {memory.peak / 2**20:.0f} MB")
-    # otter's own runner on the same zip runs the tests inside the student's kernel, with no
-    # limits and no isolation (and the same scores).
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(built.autograder_zip), "-o", str(work),
-                    str(solution)], check=True, capture_output=True, cwd=work)
-    plain = time.perf_counter() - started
-    started = time.perf_counter()
-    grade_all(built.autograder_zip, collect([solution], work), work / "out-one", progress=False)
-    ours = time.perf_counter() - started
-    print(f"one correct submission: otter run {plain:.1f} s, rnnlab {ours:.1f} s "
-          f"(overhead {ours - plain:+.1f} s)")
 
 
 if __name__ == "__main__":

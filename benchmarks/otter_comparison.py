@@ -2,7 +2,9 @@
 correct notebook (with the files it hands in) graded alternately by ``rnnlab grade``'s engine
 (every limit and the kernel/checker split on) and by ``otter run -a <lab>-autograder.zip``
 (otter's own runner: the tests in the notebook's process, no limits; the same scores), and
-the ratio of the medians.
+the ratio of the medians; then ``BATCH`` copies graded by one ``rnnlab grade`` (one at a
+time), whose time per submission is what a course's batch pays (otter run grades one
+notebook per call).
 
     python benchmarks/otter_comparison.py [ROUNDS] [LAB...]     (default 3 rounds, every lab)
 
@@ -24,6 +26,7 @@ from rnnlab.authoring.build import build_lab
 from rnnlab.authoring.labs import available_labs
 from rnnlab.cli import write_examples
 
+BATCH = 4
 ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
@@ -42,27 +45,33 @@ def compare(lab, rounds, work):
     with zipfile.ZipFile(submission, "w") as archive:
         for path in ([correct] if correct.is_file() else sorted(correct.iterdir())):
             archive.write(path, path.name)
-    rnnlab = [sys.executable, "-m", "rnnlab.cli", "grade", lab, str(submission), "--autograder",
-              str(built.autograder_zip)]
+    rnnlab = [sys.executable, "-m", "rnnlab.cli", "grade", lab, "--autograder", str(built.autograder_zip)]
     otter = [sys.executable, "-m", "otter", "run", "-a", str(built.autograder_zip), "-o", str(work), str(submission)]
     times = {"rnnlab": [], "otter run": []}
     for _ in range(rounds):  # alternately, so that a change of the machine's load hits both
         out = work / "out"
         shutil.rmtree(out, ignore_errors=True)
-        times["rnnlab"].append(timed(rnnlab + ["--out", str(out)], work))
+        times["rnnlab"].append(timed(rnnlab + ["--out", str(out), str(submission)], work))
         times["otter run"].append(timed(otter, work))
-    return {name: statistics.median(seconds) for name, seconds in times.items()}, times
+    copies = work / "batch"
+    copies.mkdir()
+    for number in range(BATCH):
+        shutil.copy(submission, copies / f"student{number}.zip")
+    shutil.rmtree(work / "out", ignore_errors=True)
+    in_batch = timed(rnnlab + ["--out", str(work / "out")] + [str(copies)], work) / BATCH
+    return {name: statistics.median(seconds) for name, seconds in times.items()}, times, in_batch
 
 
 def main(rounds=3, *labs):
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     for lab in labs or available_labs():
         with tempfile.TemporaryDirectory(prefix="rnnlab-otter-comparison-") as work:
-            medians, times = compare(lab, int(rounds), Path(work))
+            medians, times, in_batch = compare(lab, int(rounds), Path(work))
         print(f"{lab}: rnnlab {medians['rnnlab']:.1f} s, otter run {medians['otter run']:.1f} s per submission, "
               f"ratio {medians['rnnlab'] / medians['otter run']:.2f} (each run: rnnlab "
               f"{', '.join(f'{s:.1f}' for s in times['rnnlab'])}; otter run "
-              f"{', '.join(f'{s:.1f}' for s in times['otter run'])})", flush=True)
+              f"{', '.join(f'{s:.1f}' for s in times['otter run'])}); in a batch of {BATCH}, rnnlab "
+              f"{in_batch:.1f} s per submission, ratio {in_batch / medians['otter run']:.2f}", flush=True)
 
 
 if __name__ == "__main__":

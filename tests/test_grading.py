@@ -17,7 +17,7 @@ from rnnlab.authoring.labs import load_lab
 from rnnlab.authoring.variants import buggy_notebook, catalogue, write_submission
 from rnnlab.batch import reports
 from rnnlab.cli import main
-from rnnlab_engine.grading import grade_submission
+from rnnlab_engine.grading import grade_submission, unpacked
 
 pytestmark = pytest.mark.slow  # every test grades, or starts kernels
 
@@ -466,3 +466,26 @@ def test_rnnlab_gradescope_tries_a_zip_as_gradescope_would(built, tmp_path, caps
     assert main(["gradescope", str(built.autograder_zip), str(unfilled), "--root", str(tmp_path / "root")]) == 1
     assert capsys.readouterr().err == f"rnnlab gradescope: ValueError: --root {tmp_path / 'root'} is not empty: " \
         "name a new or empty folder (rnnlab --debug gradescope ... shows the traceback)\n"
+
+
+def test_a_checker_is_kept_for_the_next_submission_after_a_clean_end_only(first_questions_zip,
+                                                                          first_questions_notebook, tmp_path):
+    """Within a batch a checker grades one submission after another (its imports and the
+    reference loaded once), with the verdicts a fresh one gives; one whose kernel went away
+    in the middle of a question is stopped, never handed on."""
+    exits = notebook_with(first_questions_notebook, tmp_path, "exits",
+                          ["import os\ndef one_hot_encode(idx, vocab_size):\n    os._exit(3)"])
+    fresh = grade_submission(first_questions_zip, first_questions_notebook)
+    with unpacked(first_questions_zip) as autograder:
+        first = autograder.grade(first_questions_notebook)
+        [kept] = autograder._idle_checkers
+        second = autograder.grade(first_questions_notebook)
+        assert autograder._idle_checkers == [kept] and kept.submissions == 2  # the same process again
+        for result in (first, second):
+            assert [(q.name, q.score, q.cases) for q in result.questions] == \
+                [(q.name, q.score, q.cases) for q in fresh.questions]
+        autograder.grade(exits)  # q3's kernel dies while q3's checks wait for it
+        assert kept.process.poll() is not None
+        [after] = autograder._idle_checkers  # q4 on were checked by a new one, which ended cleanly
+        assert after is not kept and after.process.poll() is None
+    assert after.process.poll() is not None  # stopped with the batch

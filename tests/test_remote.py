@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlab_engine.remote import MAX_MESSAGE, Connection, PeerGone, ProtocolError, RemoteCallable, _Encoder
+from rnnlab_engine.remote import ALIGNMENT, MAX_MESSAGE, Connection, PeerGone, ProtocolError, RemoteCallable, _Encoder
 
 STUDENT_CODE = '''
 import collections
@@ -139,7 +139,8 @@ def test_a_dict_of_arrays_whose_keys_do_not_pair_up_is_refused():
     trusted_end, worker_end = socket.socketpair()
     header = json.dumps({"kind": "reply", "body": [{"$arraydict": 0, "keys": [0, 1, 2]}, None],
                          "buffers": [["<f8", [2, 3]]]}).encode()
-    payload = struct.pack(">Q", len(header)) + header + np.zeros((2, 3)).tobytes()
+    padding = bytes(-(8 + len(header)) % ALIGNMENT)  # each array starts at an aligned offset
+    payload = struct.pack(">Q", len(header)) + header + padding + np.zeros((2, 3)).tobytes()
     worker_end.sendall(struct.pack(">Q", len(payload)) + payload)
     with pytest.raises(ProtocolError, match="pair up"):
         Connection(trusted_end, trusted=True).request("call", 0, [], {})

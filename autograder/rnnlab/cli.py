@@ -53,7 +53,7 @@ def write_examples(lab, dist=None):
 
 
 def grade(lab, submissions, out=None, jobs=1, details=None, autograder=None, roster=None, manual_scores=None,
-          canvas_assignment=None, **limits):
+          canvas_assignment=None, scheduler=None, **limits):
     """Grade files, folders or Gradescope exports; print a table and write every report.
 
     Reports go to ``out`` (default: a fresh ``grading-output/<lab>/``); failing checks are
@@ -62,7 +62,8 @@ def grade(lab, submissions, out=None, jobs=1, details=None, autograder=None, ros
     of who handed in what (``batch.roster``); ``manual_scores``: the scores given by hand to
     the written answers, as ``written-answers.html`` downloads them (``batch.manual``), merged
     into every result, graded now or before; ``canvas_assignment``: Canvas's id of the
-    assignment, for canvas.csv.  A roster or scores file that cannot be used raises
+    assignment, for canvas.csv; ``scheduler``: the address of a Dask scheduler whose workers
+    grade the submissions (``batch.cluster``) instead of this machine.  A roster or scores file that cannot be used raises
     ``InputFileError`` before anything is graded or written.
     """
     out = Path(out or Path("grading-output") / lab)
@@ -74,7 +75,8 @@ def grade(lab, submissions, out=None, jobs=1, details=None, autograder=None, ros
         for warning in apply_roster(found, students, roster) if students is not None else []:
             print(f"warning: {warning}", file=sys.stderr)
         scores = manual.read_manual_scores(manual_scores, [s.id for s in found], questions) if manual_scores else {}
-        results = batch.grade_all(zip_path, found, out, jobs=jobs, manual_scores=scores, **limits)
+        results = batch.grade_all(zip_path, found, out, jobs=jobs, manual_scores=scores, scheduler=scheduler,
+                                  **limits)
     reports.write_summary(out, results)
     gradebooks.write_canvas_gradebook(out, results, lab, questions, canvas_assignment)
     page = write_written_answers_page(out, lab, results, questions)
@@ -124,6 +126,8 @@ def main(argv=None):
     grade_cmd.add_argument("--out", type=Path, help="where reports go (default grading-output/LAB); "
                            "submissions already graded there with the same content are skipped")
     grade_cmd.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
+    grade_cmd.add_argument("--scheduler", metavar="ADDRESS", help="grade on a Dask cluster: the scheduler's address "
+                           "(tcp://HOST:8786); each submission is a task for its workers (see the README)")
     grade_cmd.add_argument("--time-limit", type=float, default=grading.TIME_LIMIT,
                            help=f"seconds per submission, not counting waits for a busy CPU (default "
                            f"{grading.TIME_LIMIT}; each cell and question: {grading.QUESTION_TIME_LIMIT}); of CPU "
@@ -196,7 +200,7 @@ def run(args):
         print(corpus_path(args.name))
     elif args.command == "grade":
         grade(args.lab, args.submissions, args.out, args.jobs, autograder=args.autograder, roster=args.roster,
-              manual_scores=args.manual, canvas_assignment=args.canvas_assignment,
+              manual_scores=args.manual, canvas_assignment=args.canvas_assignment, scheduler=args.scheduler,
               time_limit=args.time_limit, cpu_limit=args.time_limit * grading.CPU_LIMIT / grading.TIME_LIMIT,
               memory_limit=args.memory_limit * 2**20)
     elif args.command == "verify":

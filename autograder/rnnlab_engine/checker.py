@@ -25,7 +25,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import IO, Any, NotRequired, TypedDict
 
-from .remote import Connection, PeerGone, RemoteCallable
+from .remote import Connection, PeerGone, RemoteCallable, garbage_collector_on_new_objects_only
 from .results import Case
 
 # The checker runs only trusted code, but student code decides some of its inputs (the sizes
@@ -80,7 +80,9 @@ def main() -> None:
         test_file = ExceptionTestFile.from_file(str(source / "tests" / f"{command['question']}.py"))
         if command.get("submission"):  # where the checks find the files handed in (checkpoints)
             os.environ[SUBMISSION_VARIABLE] = command["submission"]
-        _send(protocol, run_tests(test_file, Connection(sock, trusted=True)))
+        with garbage_collector_on_new_objects_only():
+            report = run_tests(test_file, Connection(sock, trusted=True))
+        _send(protocol, report)
 
 
 _OTTER_IMPORT = threading.Lock()
@@ -199,6 +201,7 @@ class CheckerProcess:
                  "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
         assert self.process.stdin is not None and self.process.stdout is not None  # both are pipes
         self.stdin, self.stdout = self.process.stdin, self.process.stdout
+        self.submissions = 0  # graded to the end so far (``grading.Autograder.keep``)
         self.lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 

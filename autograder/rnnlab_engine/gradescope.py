@@ -27,9 +27,13 @@ def main(argv=None):
     try:
         from .grading import TIME_LIMIT, Autograder
 
-        # Gradescope stops a submission at 10 minutes of wall time, however busy its machine.
-        result = Autograder(root / "source").grade(
-            root / "submission", memory_limit=KERNEL_AND_CHECKER_MEMORY, wall_limit=TIME_LIMIT, checker_counts=True)
+        autograder = Autograder(root / "source")
+        try:
+            # Gradescope stops a submission at 10 minutes of wall time, however busy its machine.
+            result = autograder.grade(root / "submission", memory_limit=KERNEL_AND_CHECKER_MEMORY,
+                                      wall_limit=TIME_LIMIT, checker_counts=True)
+        finally:
+            autograder.close()
         payload = result.to_gradescope()
     except Exception as error:  # a bug of ours still gets a written result
         payload = {"score": 0, "tests": [], "output": (

@@ -20,6 +20,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import zipfile
 from contextlib import contextmanager
@@ -106,6 +107,11 @@ CHECKER_WAIT = 300
 REPORT_WAIT = 60
 
 
+# What the checks that pick a device (``rnnlab_checks.devices``) call.
+DEVICE_CHECKS = "pick_device"
+# Submissions one checker grades before a fresh one takes over (what a long batch leaves in a
+# process's memory stays bounded).
+CHECKER_SUBMISSIONS = 50
 # A submission zip larger than this when unpacked is refused before it is unpacked.
 MAX_ZIP_FILES = 1000
 MAX_ZIP_BYTES = 200 * 2**20
@@ -114,8 +120,12 @@ PRIVATE_FILES = ("tests", "rnnlab_reference")
 
 
 @functools.cache
-def _remote_prelude():
-    return REMOTE_PRELUDE.format(source=Path(remote.__file__).read_text())
+def _remote_prelude(source):
+    """The kernel's end of the line, from the zip in ``source``: the checker runs the zip's
+    engine (its folder comes first on its path), and both ends must speak the same protocol
+    even where the grader is a newer rnnlab than the one that built the zip."""
+    shipped = Path(source) / "rnnlab_engine" / "remote.py"
+    return REMOTE_PRELUDE.format(source=(shipped if shipped.is_file() else Path(remote.__file__)).read_text())
 
 
 class SubmissionError(Exception):
@@ -137,14 +147,52 @@ def unpacked(autograder_zip):
         source = Path(folder) / "source"
         with zipfile.ZipFile(autograder_zip) as archive:
             archive.extractall(source)
-        yield Autograder(source)
+        autograder = Autograder(source)
+        try:
+            yield autograder
+        finally:
+            autograder.close()
 
 
 @dataclass
 class Autograder:
-    """An unpacked autograder zip (``source``): its tests, reference and support files."""
+    """An unpacked autograder zip (``source``): its tests, reference and support files, and
+    the checkers that finished grading a submission cleanly, kept for the next ones (their
+    imports and the reference loaded once a batch).  A checker runs no student code and keeps
+    nothing of one submission that the next could reach; what a check may read without setting
+    it, the global random generators (NumPy's, Python's, torch's), starts from entropy in a
+    new process too, so no check relies on it."""
 
     source: Path
+    _idle_checkers: list = field(default_factory=list, init=False, repr=False)
+    _checkers_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def checker(self):
+        """A running checker of this zip, kept from an earlier submission or new."""
+        with self._checkers_lock:
+            while self._idle_checkers:
+                checker = self._idle_checkers.pop()
+                if checker.process.poll() is None:
+                    return checker
+                checker.stop()
+        return CheckerProcess(self.source)
+
+    def keep(self, checker):
+        """Keep ``checker``, whose last question ended cleanly, for another submission (up to
+        ``CHECKER_SUBMISSIONS`` of them)."""
+        checker.submissions += 1
+        if checker.submissions >= CHECKER_SUBMISSIONS or checker.process.poll() is not None:
+            checker.stop()
+            return
+        with self._checkers_lock:
+            self._idle_checkers.append(checker)
+
+    def close(self):
+        """Stop the checkers kept."""
+        with self._checkers_lock:
+            checkers, self._idle_checkers = self._idle_checkers, []
+        for checker in checkers:
+            checker.stop()
 
     @functools.cached_property
     def questions(self):
@@ -157,6 +205,13 @@ class Autograder:
         """``[{"name", "points", "prompt"}]`` of the questions graded by hand."""
         listed = self.source / "rnnlab_reference" / WRITTEN_QUESTIONS
         return json.loads(listed.read_text()) if listed.exists() else []
+
+    @functools.cached_property
+    def picks_a_device(self):
+        """Whether the checks run models on a device they pick (a GPU where there is one):
+        they use ``rnnlab_checks.devices``."""
+        checks = [*(self.source / "tests").glob("*.py"), self.source / "files" / "lab_checks.py"]
+        return any(DEVICE_CHECKS in path.read_text() for path in checks if path.is_file())
 
     def grade(self, submission, time_limit=TIME_LIMIT, memory_limit=MEMORY_LIMIT, cpu_limit=CPU_LIMIT,
               cell_time_limit=CELL_TIME_LIMIT, question_time_limit=QUESTION_TIME_LIMIT, wall_limit=None,
@@ -183,7 +238,7 @@ class Autograder:
                         [f"Not graded: {error}"])
                 else:
                     install_support_files(self.source, folder)
-                    grader = _Run(self.source, folder, memory_limit, budget, cell_time_limit,
+                    grader = _Run(self, folder, memory_limit, budget, cell_time_limit,
                                   question_time_limit, checker_counts)
                     result = grader.grade(notebook, questions)
                     result.written = written_answers(notebook, self.written_questions)
@@ -357,15 +412,15 @@ def _remove(path):
 class _Run:
     """One grading run: a kernel, a checker, the cells that worked so far, and the budget."""
 
-    def __init__(self, source, cwd, memory_limit, budget, cell_time_limit, question_time_limit, checker_counts):
-        self.source = source
+    def __init__(self, autograder, cwd, memory_limit, budget, cell_time_limit, question_time_limit, checker_counts):
+        self.autograder = autograder
         self.checker_counts = checker_counts
         self.kernel = LimitedKernel(cwd, memory_limit)
         self.checker = None
         self.budget = budget
         self.cell_time_limit = cell_time_limit
         self.question_time_limit = question_time_limit
-        self.replay = [GRADING_PRELUDE, _remote_prelude()]
+        self.replay = [GRADING_PRELUDE, _remote_prelude(autograder.source)]
         self.notes = Notes()
         self.images = []
         self.dropped, self.dropped_cells = {}, []  # output dropped from cells: characters by kind, and where
@@ -385,6 +440,9 @@ class _Run:
                                self.dropped, self.dropped_cells)
             for name, points in questions:
                 results.append(self._run_question(name, points))
+            if self.checker is not None:  # its last question ended cleanly
+                self.autograder.keep(self.checker)
+                self.checker = None
         finally:
             self.kernel.shutdown()
             self._stop_checker()
@@ -461,7 +519,7 @@ class _Run:
         if not self.kernel_ok:
             return QuestionResult(name, 0.0, points, "died", f"Not graded: {NO_KERNEL}.")
         if self.checker is None:
-            self.checker = CheckerProcess(self.source)
+            self.checker = self.autograder.checker()
             if self.checker_counts:
                 self.kernel.companions = [self.checker.process.pid]
         path = self.kernel.socket_path(name)

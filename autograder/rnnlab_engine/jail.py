@@ -201,6 +201,7 @@ def join_cgroups(paths):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="jail")
     parser.add_argument("--user", type=int, help="run the command as this user (the grader is root)")
+    parser.add_argument("--grader", type=int, help="the grader's process: should it be gone, start nothing")
     parser.add_argument("--cgroup", action="append", default=[], help="a cgroup folder to join")
     parser.add_argument("--namespaces", default="", help="comma-separated: pid (with mount), net, user")
     parser.add_argument("--read", action="append", default=[], help="a path to show read-only")
@@ -223,8 +224,11 @@ def main(argv=None):
     if "pid" not in namespaces:
         drop_privileges(options.user, False)
     # Should the grader die, so does the command (``unshare --kill-child`` takes the namespace).
-    # Set after the change of user, which clears it.
+    # Set after the change of user, which clears it; a grader that died before it was set has
+    # left this process to another parent, and nothing is started.
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if options.grader is not None and os.getppid() != options.grader:
+        os._exit(1)
     if "pid" not in namespaces:
         os.execvp(command[0], command)
     unshare = ["unshare", "--pid", "--fork", "--kill-child", "--mount"]

@@ -188,38 +188,42 @@ class SubmissionGroup:
     def kill_all_and_remove(self):
         """Kill whatever is left in the group, then remove it."""
         for path in self.paths:
-            for _ in range(100):
-                try:
-                    pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
-                except OSError:
-                    break
-                if not pids:
-                    break
-                for pid in pids:
-                    try:
-                        os.kill(pid, 9)
-                    except OSError:
-                        pass
-                time.sleep(0.02)
+            _empty_and_remove(path)
+        self.paths = []
+
+
+def _empty_and_remove(group):
+    """Kill every process in the cgroup folder ``group``, then remove it."""
+    for _ in range(100):
+        try:
+            pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
+        except OSError:
+            break
+        if not pids:
+            break
+        for pid in pids:
             try:
-                path.rmdir()
+                os.kill(pid, 9)
             except OSError:
                 pass
-        self.paths = []
+        time.sleep(0.02)
+    try:
+        group.rmdir()
+    except OSError:  # gone already, or a process in it could not be killed
+        pass
 
 
 _GROUP_NUMBERS = itertools.count()
 
 
 def _remove_groups_of_dead_graders(parent):
-    """Remove the empty groups a grader that was killed left in ``parent`` (named after its pid)."""
+    """Kill what the groups a grader that was killed left in ``parent`` (named after its pid)
+    still hold, and remove them: a kernel whose grader died in the instant it started it
+    outlives it."""
     for group in parent.glob("rnnlab-*-*"):
         grader = group.name.split("-")[1]
         if grader.isdigit() and not psutil.pid_exists(int(grader)):
-            try:
-                group.rmdir()
-            except OSError:  # something still runs in it, or it is gone already
-                pass
+            _empty_and_remove(group)
 
 
 def _cgroup_hierarchies():
@@ -283,7 +287,7 @@ class Sandbox:
         """The prefix that starts a kernel command in this sandbox: in ``folder`` (copied
         into the kernel's private space of ``PRIVATE_SPACE`` bytes), seeing ``read`` read-only and
         ``share`` as they are, with ``scratch`` an empty folder for its root."""
-        jail = [sys.executable, str(Path(__file__).with_name("jail.py")),
+        jail = [sys.executable, str(Path(__file__).with_name("jail.py")), f"--grader={os.getpid()}",
                 f"--namespaces={','.join(self.namespaces)}"] + [f"--cgroup={c}" for c in cgroups]
         if self.separate_user:
             jail.append(f"--user={uid}")

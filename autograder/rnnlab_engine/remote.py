@@ -15,9 +15,12 @@ source inside the student's kernel.
 
 import base64
 import builtins
+import contextlib
 import functools
+import gc
 import json
 import math
+import socket
 import struct
 import sys
 import traceback
@@ -35,6 +38,16 @@ PORTABLE_EXCEPTIONS = {name for name in dir(builtins)
                        if isinstance(getattr(builtins, name), type)
                        and issubclass(getattr(builtins, name), Exception)} - {"StopIteration", "StopAsyncIteration"}
 _HEADER = struct.Struct(">Q")
+# Integers that JSON carries exactly (a double's mantissa).
+_EXACT = 2**53
+_JSON_SCALARS = (bool, int, float, str)
+# Bytes a message may take on its way (asked for; Linux caps it at net.core.wmem_max).
+SOCKET_BUFFER = 4 * 2**20
+# Each array of a message starts at a multiple of this many bytes from its start.
+ALIGNMENT = 64
+_PADDING = bytes(ALIGNMENT)
+# Parts of a message per system call (Linux's IOV_MAX).
+_MAX_PARTS = 1024
 # Set on a tensor that arrived from a tensor with a ``grad_fn`` (not detached).
 GRAPH_MARK = "rnnlab_had_graph"
 _THIS_FILE = globals().get("__file__", "rnnlab_remote")
@@ -65,6 +78,10 @@ class Connection:
 
     def __init__(self, sock, trusted=False):
         self.sock = sock
+        try:  # a model's parameters in one go, not in slices that each wait for the other side
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
+        except OSError:
+            pass
         self.trusted = trusted
         self.exports = {}
         self._export_ids = {}
@@ -140,22 +157,40 @@ class Connection:
         body = _Encoder(self, buffers).encode(list(payload))
         header = dict(header, body=body, buffers=[[b.dtype.str, list(b.shape)] for b in buffers])
         text = json.dumps(header).encode()
-        parts = [_HEADER.pack(len(text)), text] + [b.tobytes() for b in buffers]
-        total = sum(len(p) for p in parts)
-        if total > MAX_MESSAGE:
-            raise ProtocolError(f"a message of {total / 2**20:.0f} MB is over the limit of "
+        # The arrays go out from their own memory (no copy here), each at an aligned offset,
+        # so that the other side's views of them are aligned too.
+        parts, offset = [text], _HEADER.size + len(text)
+        for array in buffers:
+            if array.nbytes and offset % ALIGNMENT:
+                parts.append(_PADDING[:ALIGNMENT - offset % ALIGNMENT])
+                offset += len(parts[-1])
+            parts.append(_bytes_of(array))
+            offset += array.nbytes
+        if offset > MAX_MESSAGE:
+            raise ProtocolError(f"a message of {offset / 2**20:.0f} MB is over the limit of "
                                 f"{MAX_MESSAGE // 2**20} MB")
         try:
-            self.sock.sendall(b"".join([_HEADER.pack(total)] + parts))
+            self._send_all([_HEADER.pack(offset) + _HEADER.pack(len(text))] + parts)
         except OSError as error:
             raise PeerGone(f"the connection broke ({error})") from None
+
+    def _send_all(self, parts):
+        """Send ``parts`` (bytes-like) in order, as few system calls as the socket allows."""
+        views = [memoryview(p) for p in parts if len(p)]
+        while views:
+            sent = self.sock.sendmsg(views[:_MAX_PARTS])
+            while sent:
+                if sent >= len(views[0]):
+                    sent -= len(views.pop(0))
+                else:
+                    views[0], sent = views[0][sent:], 0
 
     def _receive(self):
         (total,) = _HEADER.unpack(self._exactly(_HEADER.size))
         if total > MAX_MESSAGE:
             raise PeerGone(f"the other side sent a message of {total / 2**20:.0f} MB, over the "
                            f"limit of {MAX_MESSAGE // 2**20} MB")
-        data = memoryview(self._exactly(total))
+        data = self._exactly(total)
         (size,) = _HEADER.unpack(data[:_HEADER.size])
         if size > MAX_HEADER:
             raise PeerGone(f"the other side sent a message with {size / 2**20:.0f} MB of structure, "
@@ -174,7 +209,9 @@ class Connection:
         return header, body
 
     def _exactly(self, size):
-        data = bytearray(size)  # writable, so the arrays read from it need no copy
+        # Uninitialised memory (every byte is received into it), writable, so that the arrays
+        # read from it need no copy.
+        data = np.empty(size, dtype=np.uint8)
         view, done = memoryview(data), 0
         while done < size:
             try:
@@ -187,11 +224,21 @@ class Connection:
         return data
 
 
+def _bytes_of(array):
+    """The bytes of a C-contiguous array, without a copy where its type allows."""
+    try:
+        return memoryview(array).cast("B")
+    except (TypeError, ValueError):  # a buffer format memoryview cannot cast (0-d, odd dtypes)
+        return array.tobytes()
+
+
 def _array_from(data, offset, dtype, shape):
     dtype = _dtype(dtype)
     if not all(type(n) is int and n >= 0 for n in shape):
         raise ProtocolError(f"bad array shape {shape}")
     size = dtype.itemsize * math.prod(shape)
+    if size:
+        offset += -offset % ALIGNMENT
     if offset + size > len(data):
         raise ProtocolError("an array runs past the end of the message")
     return np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=offset).reshape(shape), offset + size
@@ -211,12 +258,16 @@ class _Encoder:
 
     def encode(self, value):
         kind = type(value)
-        if value is None or kind in (bool, str):
+        if value is None or kind is bool or kind is str:
             return value
         if kind is int:
-            return value if abs(value) < 2**53 else {"$int": str(value)}
+            return value if -_EXACT < value < _EXACT else {"$int": str(value)}
         if kind is float:
-            return value if np.isfinite(value) else {"$float": repr(value)}
+            return value if math.isfinite(value) else {"$float": repr(value)}
+        if kind is np.ndarray and value.dtype.kind in ARRAY_KINDS and not value.dtype.fields:
+            return {"$array": self._buffer(value)}
+        if kind is list and _plain_values(value):  # token ids, losses: JSON as they are
+            return value
         if value is Ellipsis:
             return {"$ellipsis": True}
         if isinstance(value, RemoteObject) and value._connection is self.connection:
@@ -242,8 +293,9 @@ class _Encoder:
             return {"$tuple": [self.encode(v) for v in value]}
         if type(value) is dict and _same_shaped_arrays(list(value.values())):
             # per-step states and probabilities ({t: (H, 1)}): one buffer, not one per step
+            keys = list(value)
             return {"$arraydict": self._buffer(np.stack(list(value.values()))),
-                    "keys": [self.encode(k) for k in value]}
+                    "keys": keys if _plain_values(keys) else [self.encode(k) for k in keys]}
         if isinstance(value, dict):
             encoded = {"$dict": [[self.encode(k), self.encode(v)] for k, v in value.items()]}
             factory = getattr(value, "default_factory", "absent")
@@ -273,6 +325,21 @@ class _Encoder:
         return self.arrays[key][0]
 
 
+def _plain_values(values):
+    """Whether every item of ``values`` is JSON that reads back as itself (no big int, no nan)."""
+    for value in values:
+        kind = type(value)
+        if kind is int:
+            if not -_EXACT < value < _EXACT:
+                return False
+        elif kind is float:
+            if not math.isfinite(value):
+                return False
+        elif not (kind is str or kind is bool or value is None):
+            return False
+    return True
+
+
 def _same_shaped_arrays(values):
     if len(values) < 2 or type(values[0]) is not np.ndarray:
         return False
@@ -292,9 +359,13 @@ class _Decoder:
 
     def decode(self, value):
         self._count(1)
-        if value is None or type(value) in (bool, int, float, str):
+        kind = type(value)
+        if value is None or kind in _JSON_SCALARS:
             return value
-        if isinstance(value, list):
+        if kind is list:
+            if all(type(v) in _JSON_SCALARS or v is None for v in value):
+                self._count(len(value))
+                return value
             return [self.decode(v) for v in value]
         if not isinstance(value, dict) or len(value) < 1:
             raise ProtocolError(f"unexpected {type(value).__name__}")
@@ -308,8 +379,8 @@ class _Decoder:
             self._count(len(stacked))
             return list(stacked)
         if tag == "$arraydict":
-            stacked, keys = self.buffers[value[tag]], [self.decode(k) for k in value["keys"]]
-            if not stacked.ndim or len(stacked) != len(keys):
+            stacked, keys = self.buffers[value[tag]], self.decode(value["keys"])
+            if type(keys) is not list or not stacked.ndim or len(stacked) != len(keys):
                 raise ProtocolError("a dict of arrays whose keys and arrays do not pair up")
             self._count(len(stacked))
             return dict(zip(keys, stacked))
@@ -524,15 +595,26 @@ def serve(path, namespace):
 
     ``namespace`` (the notebook's globals) is object 0, what the checks call ``env``.
     """
-    import socket
-
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(path)
     connection = Connection(sock)
     connection.export(namespace)
     try:
-        connection.serve()
+        with garbage_collector_on_new_objects_only():
+            connection.serve()
     except PeerGone:
         pass
     finally:
         sock.close()
+
+
+@contextlib.contextmanager
+def garbage_collector_on_new_objects_only():
+    """For as long as the context lasts, the garbage collector walks only the objects made
+    meanwhile: a training loop's calls across the line make garbage by the thousand, and each
+    full collection would walk every object of the modules loaded (torch's are many) again."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

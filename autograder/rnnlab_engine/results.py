@@ -63,6 +63,7 @@ class SubmissionResult:
     written: list[dict[str, Any]] = field(default_factory=list)
     cpu_seconds: float = 0.0
     waited_seconds: float = 0.0
+    grader: str = ""  # the machine that graded it (and the Dask worker, on a cluster)
 
     @property
     def score(self) -> float:
@@ -98,6 +99,7 @@ class SubmissionResult:
             "rnnlab": {"submission": self.submission, "status": self.status, "messages": self.messages,
                        "seconds": round(self.seconds, 1), "cpu_seconds": round(self.cpu_seconds, 1),
                        "waited_seconds": round(self.waited_seconds, 1), "peak_memory": self.peak_memory,
+                       "grader": self.grader,
                        "student": self.student, "fingerprint": self.fingerprint,
                        "isolation": self.isolation, "written": self.written,
                        "questions": [asdict(q) for q in self.questions]},

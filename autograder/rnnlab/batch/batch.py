@@ -11,8 +11,9 @@ not graded again.
 import hashlib
 import json
 import logging
+import socket
 import zipfile
-from contextlib import contextmanager
+from contextlib import closing
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,8 +118,9 @@ def _without_colons(mapping):
     return {str(key).strip(":"): value for key, value in mapping.items()}
 
 
-def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, manual_scores=None, **limits):
-    """Grade ``submissions`` with ``jobs`` in parallel; returns results in input order.
+def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, manual_scores=None, scheduler=None, **limits):
+    """Grade ``submissions`` with ``jobs`` in parallel, or as tasks on the Dask cluster whose
+    scheduler is at ``scheduler`` (see ``cluster``); returns results in input order.
 
     Every result, graded now or before, gets who handed it in and the scores given by hand
     (``manual_scores``: ``{submission: {question: score}}``, see ``manual``); the stored
@@ -132,24 +134,39 @@ def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, manual_sc
     results = {s.id: r for s in submissions if (r := previous_result(out, s.id, fingerprints[s.id]))}
     pending = [s for s in submissions if s.id not in results]
     by_id = {s.id: s for s in submissions}
-    bar = tqdm(total=len(submissions), initial=len(results), disable=not progress, unit="submission")
-    pool = ThreadPoolExecutor(max(1, jobs))
-    with grading.unpacked(autograder_zip) as autograder, _finally(pool, bar):
+    with grading.unpacked(autograder_zip) as autograder, \
+            tqdm(total=len(submissions), initial=len(results), disable=not progress, unit="submission") as bar:
         written = autograder.written_questions
         for submission_id, result in results.items():
             if add_student_and_scores(result, by_id[submission_id], manual_scores, written):
                 reports.write_results_json(out, result)
-        futures = {pool.submit(grade_one, autograder, s, fingerprints[s.id], **limits): s for s in pending}
-        for future in as_completed(futures):
-            result = future.result()
-            add_student_and_scores(result, by_id[result.submission], manual_scores, written)
-            results[result.submission] = result
-            reports.write_submission(out, result)
-            gradebooks.write_gradebook(out, [results[s.id] for s in submissions if s.id in results])
-            bar.update()
+        if scheduler:
+            from .cluster import grade_on_cluster  # needs Dask's distributed, for this alone
+
+            graded = grade_on_cluster(scheduler, autograder_zip, autograder, pending, fingerprints, limits)
+        else:
+            graded = _grade_here(autograder, pending, fingerprints, jobs, limits)
+        with closing(graded):  # on an error or Ctrl-C: the running finish, the rest are dropped
+            for result in graded:
+                add_student_and_scores(result, by_id[result.submission], manual_scores, written)
+                results[result.submission] = result
+                reports.write_submission(out, result)
+                gradebooks.write_gradebook(out, [results[s.id] for s in submissions if s.id in results])
+                bar.update()
     ordered = [results[s.id] for s in submissions]
     gradebooks.write_gradebook(out, ordered)
     return ordered
+
+
+def _grade_here(autograder, submissions, fingerprints, jobs, limits):
+    """Yield the result of each of ``submissions`` as it is graded, ``jobs`` at a time."""
+    pool = ThreadPoolExecutor(max(1, jobs))
+    try:
+        futures = [pool.submit(grade_one, autograder, s, fingerprints[s.id], **limits) for s in submissions]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C: finish the running, drop the rest
 
 
 def add_student_and_scores(result, submission, manual_scores, written_questions):
@@ -161,25 +178,28 @@ def add_student_and_scores(result, submission, manual_scores, written_questions)
     return result.to_gradescope() != before
 
 
-@contextmanager
-def _finally(pool, bar):
-    try:
-        yield
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C: finish the running, drop the rest
-        bar.close()
-
-
-def grade_one(autograder, submission, fingerprint, **limits):
-    """Grade one submission and label it; an internal error becomes a result, not a crash."""
+def grade_one(autograder, submission, fingerprint, grader=None, **limits):
+    """Grade one submission and label it; an internal error becomes a result, not a crash.
+    ``grader``: what the result says graded it (default: this machine's name)."""
     try:
         result = autograder.grade(submission.path, **limits)
     except Exception as error:  # a bug of ours must not stop the batch
         log.exception("%s: the grader failed", submission.id)
-        result = results.SubmissionResult("", "error", [
-            results.QuestionResult(name, 0.0, points, "not graded", "") for name, points in autograder.questions],
-            [f"rnnlab failed to grade this submission ({type(error).__name__}: {error}); "
-             "grade it again, or report it."])
+        return error_result(autograder, submission, fingerprint,
+                            f"rnnlab failed to grade this submission ({type(error).__name__}: {error})")
+    result.grader = grader or socket.gethostname()
+    result.submission = submission.id
+    result.student = submission.student()
+    result.fingerprint = fingerprint
+    return result
+
+
+def error_result(autograder, submission, fingerprint, problem):
+    """The result of a submission that could not be graded for a reason of ours (``problem``),
+    not of its own: graded again by the next run."""
+    result = results.SubmissionResult("", "error", [
+        results.QuestionResult(name, 0.0, points, "not graded", "") for name, points in autograder.questions],
+        [f"{problem}; grade it again, or report it."])
     result.submission = submission.id
     result.student = submission.student()
     result.fingerprint = fingerprint

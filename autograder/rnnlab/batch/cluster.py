@@ -1,11 +1,12 @@
 """Grade a batch on a Dask distributed cluster: one task per submission.
 
-``rnnlab grade LAB SUBMISSIONS --scheduler tcp://HOST:8786`` sends the autograder zip to every
-worker once, then each submission's files as a task; a worker grades with the same engine,
-limits and isolation as a local batch, and the results come back to this machine, where they
-are written as tasks finish.  A worker that dies mid-task takes nothing with it: the scheduler
-gives its tasks to another worker, and each result is taken once.  A submission that has
-killed ``distributed.scheduler.allowed-failures`` workers (3) gets an error result, as a
+``rnnlab grade LAB SUBMISSIONS --scheduler tcp://HOST:8786`` sends the autograder zip to the
+cluster once (the workers fetch it from each other), then each submission's files as a task;
+a worker grades with the same engine, limits and isolation as a local batch, and the results
+come back to this machine, where they are written as tasks finish.  A worker that dies
+mid-task takes nothing with it: the scheduler gives its tasks to another worker (and runs the
+zip's task again if it held the only copy), and each result is taken once.  A submission that
+has killed ``distributed.scheduler.allowed-failures`` workers (3) gets an error result, as a
 local grader's own failure does.
 
 Workers are started with ``dask worker`` from the same rnnlab installation; where a worker
@@ -55,7 +56,9 @@ def grade_on_cluster(address, autograder_zip, autograder, submissions, fingerpri
     try:
         zip_bytes = Path(autograder_zip).read_bytes()
         digest = hashlib.sha256(zip_bytes).hexdigest()
-        shipped = client.scatter(zip_bytes, broadcast=True, hash=False)
+        # A task whose result is the zip, not scattered data: a worker that dies holding the
+        # only copy takes nothing with it, as the scheduler runs the task again from its spec.
+        shipped = client.submit(_the_zip, zip_bytes, key=f"rnnlab-zip-{digest[:16]}")
         resources = {GPU_RESOURCE: 1} if autograder.picks_a_device and cluster_has_gpu(client) else None
         futures = {client.submit(grade_task, shipped, digest, packed(s.path), s.id, fingerprints[s.id], limits,
                                  key=f"rnnlab-{s.id}-{fingerprints[s.id][:16]}", resources=resources): s
@@ -66,13 +69,19 @@ def grade_on_cluster(address, autograder_zip, autograder, submissions, fingerpri
             if future.status == "finished":
                 result = future.result()
             else:
-                failure = future.exception()
+                failure = future.exception() if future.status == "error" else None
+                why = f"{type(failure).__name__}: {failure}" if failure else f"its task was {future.status}"
                 result = batch.error_result(autograder, submission, fingerprints[submission.id],
-                                            f"the cluster could not grade it ({type(failure).__name__}: {failure})")
+                                            f"the cluster could not grade it ({why})")
             future.release()
             yield result
     finally:
         client.close()
+
+
+def _the_zip(zip_bytes):
+    """The autograder zip, as the result of a task."""
+    return zip_bytes
 
 
 def cluster_has_gpu(client):

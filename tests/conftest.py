@@ -5,7 +5,6 @@ costly result between the test workers."""
 import fcntl
 import os
 import pickle
-import zipfile
 
 from rnnlab_engine.kernel import THREAD_VARIABLES
 
@@ -14,7 +13,7 @@ from rnnlab_engine.kernel import THREAD_VARIABLES
 for _variable in THREAD_VARIABLES:
     os.environ.setdefault(_variable, "1")
 
-import nbformat  # noqa: E402
+import first_questions  # noqa: E402
 import pytest  # noqa: E402
 
 from rnnlab import cli  # noqa: E402
@@ -88,32 +87,15 @@ def corpus_folder():
     return folder
 
 
-# The engine's own tests (limits, crashes, isolation) grade rnn_lstm_numpy cut to its first
-# questions: the zip without the tests of the later ones, and the solution notebook without
-# their cells (the training runs).  The same zip format, engine, kernel, checker and checks
-# as a whole grading, in a third of the time; whole gradings of every lab are tested apart.
-ENGINE_QUESTIONS = ("q1", "q2", "q3", "q4", "q5", "q6")
-FIRST_CUT_CELL = "def train_rnn("
-
-
 @pytest.fixture(scope="session")
 def first_questions_zip(built, tmp_path_factory):
-    """``rnn_lstm_numpy``'s autograder zip with the tests of ``ENGINE_QUESTIONS`` only."""
-    path = tmp_path_factory.mktemp("first-questions") / "rnn_lstm_numpy-autograder.zip"
-    kept = {f"tests/{q}.py" for q in ENGINE_QUESTIONS}
-    with zipfile.ZipFile(built.autograder_zip) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for item in source.infolist():
-            if not item.filename.startswith("tests/") or item.filename in kept:
-                out.writestr(item, source.read(item))
-    return path
+    """``rnn_lstm_numpy``'s autograder zip with the tests of its first questions only."""
+    return first_questions.first_questions_zip(
+        built.autograder_zip, tmp_path_factory.mktemp("first-questions") / "rnn_lstm_numpy-autograder.zip")
 
 
 @pytest.fixture(scope="session")
 def first_questions_notebook(solution_notebook, tmp_path_factory):
     """The solution notebook up to the cell of the first question cut (its training loop)."""
-    notebook = nbformat.read(solution_notebook, as_version=4)
-    cut = next(i for i, cell in enumerate(notebook.cells) if FIRST_CUT_CELL in cell.source)
-    notebook.cells = notebook.cells[:cut]
-    path = tmp_path_factory.mktemp("first-questions-notebook") / "rnn_lstm_numpy.ipynb"
-    nbformat.write(notebook, path)
-    return path
+    return first_questions.first_questions_notebook(
+        solution_notebook, tmp_path_factory.mktemp("first-questions-notebook") / "rnn_lstm_numpy.ipynb")

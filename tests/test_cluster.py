@@ -16,7 +16,7 @@ import pytest
 from rnnlab.batch import cluster
 from rnnlab.batch.batch import collect, grade_all
 from rnnlab.cli import main as cli_main
-from rnnlab_engine.grading import Autograder
+from rnnlab_engine.grading import Autograder, unpacked
 
 DASK = str(Path(sys.executable).with_name("dask"))
 START_WAIT = 60
@@ -42,7 +42,7 @@ def test_a_submission_travels_to_a_worker_whole(tmp_path):
             assert os.readlink(copy / "elsewhere") == "/etc/passwd"  # refused there as here, never followed
 
 
-def test_labs_that_pick_a_device_ask_for_a_gpu(tmp_path):
+def test_a_lab_picks_a_device_when_its_checks_call_pick_device(tmp_path):
     (tmp_path / "tests").mkdir()
     (tmp_path / "files").mkdir()
     (tmp_path / "tests" / "q1.py").write_text("def test(model): pass\n")
@@ -52,7 +52,7 @@ def test_labs_that_pick_a_device_ask_for_a_gpu(tmp_path):
 
 
 def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 0.3)
     (tmp_path / "alice.ipynb").write_text("{}")
     assert cli_main(["grade", "rnn_lstm_numpy", str(tmp_path / "alice.ipynb"), "--out", str(tmp_path / "out"),
                      "--scheduler", "tcp://127.0.0.1:9", "--autograder", str(_any_zip(tmp_path))]) != 0
@@ -135,8 +135,13 @@ def test_a_batch_survives_a_worker_killed_mid_task_and_resumes(dask_cluster, bui
                                                                 first_questions_notebook, tmp_path):
     from distributed import Client
 
-    # The torch lab's checks pick a device: its submissions go to the worker with a GPU alone.
+    # The torch lab's checks pick a device: its submissions ask for the GPU, and go to the
+    # worker that has one alone; the NumPy lab's ask for nothing.
     torch_lab = build("char_rnn_torch")
+    with Client(dask_cluster.address, timeout=START_WAIT) as client, \
+            unpacked(torch_lab.autograder_zip) as torch_zip, unpacked(first_questions_zip) as numpy_zip:
+        assert cluster.task_resources(torch_zip, client) == {cluster.GPU_RESOURCE: 1}
+        assert cluster.task_resources(numpy_zip, client) is None
     torch_folder = _copies(torch_lab.student_notebook, tmp_path / "torch", ["ann", "ben"])
     torch_results = grade_all(torch_lab.autograder_zip, collect([torch_folder], tmp_path), tmp_path / "out-torch",
                               progress=False, scheduler=dask_cluster.address)

@@ -11,7 +11,7 @@ import time
 import nbformat
 import psutil
 import pytest
-from conftest import ENGINE_QUESTIONS
+from first_questions import ENGINE_QUESTIONS
 
 from rnnlab.authoring.labs import load_lab
 from rnnlab.authoring.variants import buggy_notebook, catalogue, write_submission
@@ -21,7 +21,7 @@ from rnnlab_engine.grading import grade_submission, unpacked
 
 pytestmark = pytest.mark.slow  # every test grades, or starts kernels
 
-# The points of ENGINE_QUESTIONS, the questions the engine's own tests grade (conftest.py).
+# The points of ENGINE_QUESTIONS, the questions the engine's own tests grade (first_questions.py).
 FULL = sum(q.points for q in load_lab("rnn_lstm_numpy").questions.values() if q.name in ENGINE_QUESTIONS)
 
 
@@ -243,50 +243,11 @@ def test_huge_output_is_truncated_and_the_grade_written(first_questions_zip, fir
         result.messages
 
 
-def test_student_code_has_no_network(first_questions_zip, first_questions_notebook, tmp_path):
-    import socket
-    from rnnlab_engine.kernel import sandbox
-    if not sandbox().network_blocked:
-        pytest.skip("this machine does not allow a network namespace")
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.5)
-    port = server.getsockname()[1]
-    path = notebook_with(first_questions_notebook, tmp_path, "phones_home", [
-        f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3).sendall(b'answers')\n"
-        "except OSError:\n    pass"])
-    result = grade_submission(first_questions_zip, path)
-    assert result.score == FULL and result.isolation["network_blocked"]
-    with pytest.raises(socket.timeout):
-        server.accept()
-    server.close()
-
-
-def test_process_flood_is_capped(first_questions_zip, first_questions_notebook, tmp_path):
-    """Threads count as tasks too.  (Processes forked from the kernel are caught even earlier
-    by the memory watchdog, which sums the resident size of the whole tree.)"""
-    from rnnlab_engine.kernel import TASK_LIMIT, SubmissionGroup
-    probe = SubmissionGroup(2**30)
-    probe.kill_all_and_remove()
-    if not probe.tasks_limited:
-        pytest.skip("this machine offers no pids cgroup to this user")
-    flood = ("import threading, time\n"
-             "started = 0\n"
-             f"for _ in range({2 * TASK_LIMIT}):\n"
-             "    try:\n"
-             "        threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
-             "        started += 1\n"
-             "    except RuntimeError:\n"
-             "        break\n" + report_through_feedback("started"))
-    path = notebook_with(first_questions_notebook, tmp_path, "flood", [flood])
-    result = grade_submission(first_questions_zip, path)
-    assert result.score == FULL - 2 and result.isolation["tasks_capped"]
-    assert 0 < reported(result) < TASK_LIMIT
-
-
 def test_kernels_alive_at_once_never_share_a_user_even_across_processes(tmp_path):
     import subprocess
     import sys
-    from rnnlab_engine.kernel import claim_kernel_user, remove_files_of, sandbox
+    from rnnlab_engine.isolation.probe import sandbox
+    from rnnlab_engine.isolation.users import _has_account, claim_kernel_user, remove_files_of
     if not sandbox().separate_user:
         pytest.skip("kernels run as users of their own only where the grader is root")
     locks = tmp_path / "locks"  # of this test alone: another worker's kernels claim users too
@@ -299,7 +260,7 @@ def test_kernels_alive_at_once_never_share_a_user_even_across_processes(tmp_path
     first_lock.close()
     assert subprocess.run([sys.executable, "-c", other_process], capture_output=True).returncode == 0
     second_lock.close()
-    # a user that still runs a process, or whose files are left in /tmp, is not handed out clean
+    # a user that still runs a process, or is an account of the system's, is not handed out
     leftover = subprocess.Popen(["setpriv", f"--reuid={first}", f"--regid={first}", "--clear-groups",
                                  "sleep", "60"])
     try:
@@ -313,12 +274,17 @@ def test_kernels_alive_at_once_never_share_a_user_even_across_processes(tmp_path
         leftover.kill()
         leftover.wait()
     assert claim_kernel_user(locks, users=range(first, first + 1))[0] == first
-    note = tmp_path / "shared-tmp"
-    note.mkdir()
-    (note / "answers.txt").write_text("q1")
-    os.chown(note / "answers.txt", first, first)
-    remove_files_of(first, [note])
-    assert not (note / "answers.txt").exists()
+    assert _has_account(0) and not _has_account(first)  # nor is root, or a service's account
+    # what it left in the shared temporary folders goes, in sticky world-writable folders too
+    shared = tmp_path / "shared-tmp"
+    (shared / "sticky").mkdir(parents=True)
+    (shared / "sticky").chmod(0o1777)
+    for path in (shared / "answers.txt", shared / "sticky" / "hidden.txt"):
+        path.write_text("q1")
+        os.chown(path, first, first)
+    (shared / "mine.txt").write_text("the grader's")
+    remove_files_of(first, [shared])
+    assert sorted(p.name for p in shared.rglob("*")) == ["mine.txt", "sticky"]
 
 
 def test_pages_two_processes_map_count_once_in_the_watchdogs_measure(tmp_path):

@@ -10,12 +10,17 @@ from rnnlab.authoring.labs import PACKAGES, ROOT, available_labs
 
 # What runs inside the student's kernel: the standard library and numpy only (``remote``
 # rebuilds a torch tensor the other side sent, with the torch the notebook loaded).
-KERNEL_SIDE = ["autograder/rnnlab_engine/remote.py", "autograder/rnnlab_engine/jail.py"]
+KERNEL_SIDE = ["autograder/rnnlab_engine/remote.py"]
+# What the jail loads before it starts the kernel (a script, in the grader's Python): the
+# standard library and the bindings of its layers, nothing of the grader's or the checker's.
+JAIL = "autograder/rnnlab_engine/isolation/jail.py"
+JAIL_LAYERS = ["landlock", "namespaces", "seccomp", "users"]
+BINDINGS = {"landlockpy", "pyseccomp"}
 # What ships in the zips may import, besides the standard library and itself: the engine
 # also the checks (beside it in the zip's files/), the checks otter where a notebook or the
 # checker has loaded it (to word its failures).
 SHIPPED = {"rnnlab_engine": {"numpy", "torch", "nbformat", "nbclient", "jupyter_client", "jupyter_core", "psutil",
-                             "otter", "rnnlab_checks"},
+                             "otter", "rnnlab_checks", *BINDINGS},
            "rnnlab_checks": {"numpy", "torch", "otter"}}
 
 
@@ -51,6 +56,20 @@ def test_the_kernel_side_uses_the_standard_library_and_numpy_only(path):
     assert not {"checker", "grading", "kernel", "gradescope"} & {
         node.module for node in ast.walk(ast.parse((ROOT / path).read_text()))
         if isinstance(node, ast.ImportFrom) and node.level}, "the kernel side imports the checker side"
+
+
+def test_the_jail_loads_the_standard_library_and_its_layers_only():
+    jail = ROOT / JAIL
+    tree = ast.parse(jail.read_text())
+    layers = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+              and node.module == "rnnlab_engine.isolation" for alias in node.names}
+    assert layers == set(JAIL_LAYERS)
+    for path in [jail, *(jail.with_name(f"{layer}.py") for layer in JAIL_LAYERS)]:
+        outside = imported_modules(path, module_level_only=True) - set(sys.stdlib_module_names) - BINDINGS
+        assert outside <= {".", "rnnlab_engine"}, (path.name, outside)
+        relative = {node.module for node in ast.walk(ast.parse(path.read_text()))
+                    if isinstance(node, ast.ImportFrom) and node.level}
+        assert relative <= set(JAIL_LAYERS), (path.name, relative)
 
 
 @pytest.mark.parametrize("package", ["rnnlab", *sorted(SHIPPED)])

@@ -203,17 +203,29 @@ def test_errors_of_the_trusted_side_carry_no_traceback(env):
     assert "test_remote.py" not in str(raised.value)
 
 
+def connected(path, timeout=10):
+    """A socket connected to whoever listens at ``path``, as soon as someone does."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        sock = socket.socket(socket.AF_UNIX)
+        try:
+            sock.connect(path)
+            return sock
+        except (FileNotFoundError, ConnectionRefusedError):
+            sock.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def test_worker_process_death_is_peer_gone(tmp_path):
     path = str(tmp_path / "s")
-    listener = socket.socket(socket.AF_UNIX)
-    listener.bind(path)
-    listener.listen(1)
     code = f"import os, sys; sys.path.insert(0, {sys.path[0]!r})\nfrom rnnlab_engine.remote import serve\n" \
            f"def die(): os._exit(3)\nserve({path!r}, globals())"
     worker = subprocess.Popen([sys.executable, "-c", code])
-    sock, _ = listener.accept()
     with pytest.raises(PeerGone):
-        RemoteCallable(Connection(sock, trusted=True), 0, [])["die"]()
+        RemoteCallable(Connection(connected(path), trusted=True), 0, [])["die"]()
     assert worker.wait(10) == 3
 
 
@@ -252,34 +264,27 @@ def test_a_message_of_too_many_objects_is_refused():
         Connection(trusted_end, trusted=True).request("call", 0, [], {})
 
 
-@pytest.mark.slow  # its kernel connects after a second, by design
-def test_the_checker_lets_in_only_its_own_kernel(tmp_path):
-    """Another process (another submission's kernel, which can read the socket's path in
-    /proc) is turned away; the kernel's own connection is the one the checks use."""
-    from rnnlab_engine.checker import _accept_kernel
-    path = str(tmp_path / "q5.sock")
-    kernel = subprocess.Popen([sys.executable, "-c",
-                               "import socket, sys, time\ntime.sleep(1.0)\n"
-                               "s = socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\ns.recv(1)", path])
-    intruder = socket.socket(socket.AF_UNIX)
-
-    def intrude():
-        import time
-        time.sleep(0.3)
-        intruder.connect(path)
-
-    thread = threading.Thread(target=intrude)
-    thread.start()
-    said = io.StringIO()
-    accepted = _accept_kernel({"socket": path, "wait": 10, "pid": kernel.pid, "uid": None}, said)
-    thread.join()
-    assert json.loads(said.getvalue()) == {"listening": path}
-    assert accepted is not None
-    pid = struct.unpack("3i", accepted.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
-    assert pid == kernel.pid
-    assert intruder.recv(1) == b""  # closed on the intruder
-    accepted.close()
-    kernel.wait(10)
+@pytest.mark.slow  # its kernel listens after a second, by design
+def test_the_checks_talk_to_their_own_kernel_only(tmp_path):
+    """The checks connect once the kernel listens, and keep the line only if the process
+    listening is the kernel: not a process it started (which could stand in for it)."""
+    from rnnlab_engine.checker import _connect_kernel
+    listen = "import socket, sys, time\ntime.sleep(1.0)\ns = socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\n" \
+             "s.listen(1)\nc, _ = s.accept()\nc.recv(1)"
+    for name, is_the_kernel in (("q5.sock", True), ("q6.sock", False)):
+        path = str(tmp_path / name)
+        listening = subprocess.Popen([sys.executable, "-c", listen, path])
+        said = io.StringIO()
+        line = _connect_kernel({"question": "q5", "socket": path, "wait": 10,
+                                "pid": listening.pid if is_the_kernel else listening.pid + 1}, said)
+        assert json.loads(said.getvalue()) == {"listening": path}  # ready before the kernel listens
+        if is_the_kernel:
+            pid = struct.unpack("3i", line.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+            assert pid == listening.pid
+            line.close()
+        else:
+            assert line is None
+        listening.wait(10)
 
 
 def test_a_tensor_that_carries_a_graph_arrives_marked_as_such(env):
@@ -311,3 +316,18 @@ def test_gradients_left_from_the_step_before_are_seen_through_a_handle(env):
             assert min(leftovers.norms[1:]) > 0
             with pytest.raises(CheckFailure, match="backward\\(\\) call 2 began, the parameters' .grad still held"):
                 check_gradients_cleared("fit", leftovers)
+
+
+def test_a_zip_whose_kernel_connects_to_the_checks_is_refused(tmp_path):
+    """The kernel may connect to nothing: a zip built when its end of the line connected
+    cannot be graded here (its own engine still grades it on Gradescope)."""
+    from pathlib import Path
+
+    from rnnlab_engine import remote
+    from rnnlab_engine.grading import Autograder, ZipTooOld
+    (tmp_path / "rnnlab_engine").mkdir()
+    (tmp_path / "rnnlab_engine" / "remote.py").write_text("def serve(path, namespace):\n    sock.connect(path)\n")
+    with pytest.raises(ZipTooOld, match="build it again"):
+        Autograder(tmp_path)
+    (tmp_path / "rnnlab_engine" / "remote.py").write_text(Path(remote.__file__).read_text())
+    assert Autograder(tmp_path).source == tmp_path

@@ -12,6 +12,7 @@ import nbformat
 
 from rnnlab_checks.corpora import CORPORA, CorpusNotFound, corpus_path
 from rnnlab_engine import grading
+from rnnlab_engine.isolation.probe import IsolationError
 
 from .authoring import gradescope_run, verify
 from .authoring.build import DIST, build_lab, solution_notebook
@@ -63,12 +64,14 @@ def grade(lab, submissions, out=None, jobs=1, details=None, autograder=None, ros
     the written answers, as ``written-answers.html`` downloads them (``batch.manual``), merged
     into every result, graded now or before; ``canvas_assignment``: Canvas's id of the
     assignment, for canvas.csv; ``scheduler``: the address of a Dask scheduler whose workers
-    grade the submissions (``batch.cluster``) instead of this machine.  A roster or scores file that cannot be used raises
-    ``InputFileError`` before anything is graded or written.
+    grade the submissions (``batch.cluster``) instead of this machine.  A roster or scores file
+    that cannot be used raises ``InputFileError`` before anything is graded or written.
     """
     out = Path(out or Path("grading-output") / lab)
     students = read_roster(roster) if roster else None
     zip_path = autograder or autograder_zip(lab)
+    if not scheduler:
+        batch.keep_out_of_reach(zip_path, submissions)  # an export holds every student's work
     questions = manual.written_questions(zip_path)
     with tempfile.TemporaryDirectory(prefix="rnnlab-export-") as unpacked:
         found = batch.collect(submissions, unpacked)
@@ -168,6 +171,8 @@ def main(argv=None):
     demo.add_argument("labs", nargs="*", help=f"labs to show (default: all of {', '.join(available_labs())})")
     demo.add_argument("--out", type=Path, default=Path("grading-output"))
     args = parser.parse_args(argv)
+    if argv is None:  # this process's own command line: no submission's name stays in it
+        batch.hide_from_kernels(f"rnnlab {args.command}")
     logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     logging.getLogger().setLevel([logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)])
     unknown = sorted(set(getattr(args, "labs", [])) - set(available_labs()))
@@ -175,7 +180,7 @@ def main(argv=None):
         parser.error(f"no lab named {', '.join(unknown)} (there are {', '.join(available_labs())})")
     try:
         return run(args)
-    except (CorpusNotFound, AuthoringError, InputFileError) as error:  # said whole in one line
+    except (CorpusNotFound, AuthoringError, InputFileError, IsolationError, grading.ZipTooOld) as error:  # one line
         if args.debug:
             raise
         print(f"rnnlab {args.command}: {error}", file=sys.stderr)

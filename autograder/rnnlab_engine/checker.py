@@ -2,10 +2,10 @@
 
 The grader starts one checker per submission, in the unpacked autograder zip, and sends it
 one JSON line per question: ``{"question": "q5", "socket": PATH, "wait": SECONDS, "submission":
-FOLDER}``.  The
-checker listens on PATH, the kernel connects and serves the notebook's globals (see
-``remote.serve``), the checker runs ``tests/q5.py`` with them as ``env`` and prints one JSON
-line with every case's verdict.  It never runs student code: everything it compares (with
+FOLDER, "pid": KERNEL}``.  The checker says it is ready; the kernel listens at PATH, in a
+folder of its own, and serves the notebook's globals (see ``remote.serve``); the checker
+connects, makes sure that the process listening is the kernel, runs ``tests/q5.py`` with them
+as ``env`` and prints one JSON line with every case's verdict.  It never runs student code: everything it compares (with
 its own numpy, its own ``rnnlab_checks``, the reference solution next to it) arrived as
 data.  Only the grader reads what it prints.
 """
@@ -33,6 +33,8 @@ from .results import Case
 # on its data turns a runaway into a MemoryError, not a machine out of memory.  (Shared
 # libraries, such as torch's, do not count against it.)
 CHECKER_DATA_LIMIT = 2 * 2**30
+# How often the checks try the kernel's line until it listens.
+KERNEL_POLL = 0.005
 # Named as ``rnnlab_checks.checkpoints.SUBMISSION_VARIABLE`` (the checks import nothing of ours).
 SUBMISSION_VARIABLE = "RNNLAB_SUBMISSION"
 
@@ -41,10 +43,9 @@ class Command(TypedDict):
     """What the grader sends for one question, as one JSON line."""
 
     question: str  # the test file tests/<question>.py
-    socket: str  # where to listen for the kernel
+    socket: str  # where the kernel listens
     wait: float  # wall seconds to wait for the kernel, and for each of its answers
-    pid: int  # the kernel's process: no other may connect
-    uid: NotRequired[int | None]  # the kernel's user, who alone may open the socket
+    pid: int  # the kernel's process: a line to any other is dropped
     submission: NotRequired[str]  # the submission's folder (its checkpoints)
 
 
@@ -71,10 +72,10 @@ def main() -> None:
 
     for line in sys.stdin:
         command: Command = json.loads(line)
-        sock = _accept_kernel(command, protocol)
+        sock = _connect_kernel(command, protocol)
         if sock is None:
             _send(protocol, {"question": command["question"], "cases": [],
-                             "error": "the kernel did not connect"})
+                             "error": "the kernel did not open its line to the checks"})
             continue
         sock.settimeout(command["wait"])  # the kernel's side answers within the question's limit
         test_file = ExceptionTestFile.from_file(str(source / "tests" / f"{command['question']}.py"))
@@ -115,33 +116,30 @@ def otter_test_files() -> ModuleType:
         return importlib.import_module("otter.test_files")
 
 
-def _accept_kernel(command: Command, protocol: IO[str]) -> socket.socket | None:
-    """Listen at ``command["socket"]``, say so on ``protocol``, and accept the kernel with pid
-    ``command["pid"]``; anyone else (another submission's kernel, found in /proc) is turned away."""
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(command["socket"])
-    uid = command.get("uid")
-    if uid is not None:  # the kernel runs as its own user, and only it may connect
-        os.chown(command["socket"], uid, uid)
-        os.chmod(command["socket"], 0o600)
-    listener.listen(4)
-    deadline = time.monotonic() + command["wait"]
+def _connect_kernel(command: Command, protocol: IO[str]) -> socket.socket | None:
+    """Say on ``protocol`` that the checks are ready, then connect to the kernel with pid
+    ``command["pid"]`` as soon as it listens at ``command["socket"]``; a line to anyone else (a
+    process the kernel started) is dropped."""
     _send(protocol, {"listening": command["socket"]})
-    try:
-        while time.monotonic() < deadline:
-            listener.settimeout(max(0.01, deadline - time.monotonic()))
-            try:
-                sock, _ = listener.accept()
-            except OSError:
-                return None
-            pid, _, _ = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                                            struct.calcsize("3i")))
-            if pid == command["pid"]:
-                return sock
+    deadline = time.monotonic() + command["wait"]
+    while time.monotonic() < deadline:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(command["socket"])
+        except (FileNotFoundError, ConnectionRefusedError):
             sock.close()
+            time.sleep(KERNEL_POLL)
+            continue
+        except OSError:
+            sock.close()
+            return None
+        pid, _, _ = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                        struct.calcsize("3i")))
+        if pid == command["pid"]:
+            return sock
+        sock.close()
         return None
-    finally:
-        listener.close()
+    return None
 
 
 def run_tests(test_file: Any, connection: Connection) -> Report:

@@ -31,6 +31,7 @@ import nbformat
 
 from . import remote
 from .checker import CheckerProcess, otter_test_files
+from .isolation.probe import refuse_exposed, sandbox
 from .kernel import OUTPUT_LIMIT, LimitedKernel, RunLimits, Usage
 from .results import ANSWER_LIMIT, MESSAGE_LIMIT, Notes, QuestionResult, SubmissionResult, bounded_case, cut, feedback_text
 
@@ -128,6 +129,20 @@ def _remote_prelude(source):
     return REMOTE_PRELUDE.format(source=(shipped if shipped.is_file() else Path(remote.__file__)).read_text())
 
 
+def check_line_protocol(source):
+    """Raise ``ZipTooOld`` where the zip in ``source`` carries an engine whose kernel connects
+    to the checks: the kernel may connect to nothing (its syscall filter refuses it)."""
+    shipped = Path(source) / "rnnlab_engine" / "remote.py"
+    if shipped.is_file() and "KERNEL_LISTENS = True" not in shipped.read_text():
+        raise ZipTooOld(f"{Path(source).name}: this autograder zip was built by an older rnnlab, whose "
+                        "kernel connects to the checks; build it again (rnnlab build) to grade with it here "
+                        "(on Gradescope it still grades with the engine it carries)")
+
+
+class ZipTooOld(Exception):
+    """The autograder zip speaks a line protocol this grader no longer allows."""
+
+
 class SubmissionError(Exception):
     """The submission cannot be graded at all; the message says what to fix."""
 
@@ -141,8 +156,8 @@ def grade_submission(autograder_zip, submission, **limits):
 
 @contextmanager
 def unpacked(autograder_zip):
-    """The zip unpacked into a folder only the grader may read, for as long as the context
-    lasts: one ``Autograder`` for any number of submissions."""
+    """The zip (a path or a file object) unpacked into a folder only the grader may read, for
+    as long as the context lasts: one ``Autograder`` for any number of submissions."""
     with tempfile.TemporaryDirectory(prefix="rnnlab-autograder-") as folder:
         source = Path(folder) / "source"
         with zipfile.ZipFile(autograder_zip) as archive:
@@ -166,6 +181,9 @@ class Autograder:
     source: Path
     _idle_checkers: list = field(default_factory=list, init=False, repr=False)
     _checkers_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self):
+        check_line_protocol(self.source)
 
     def checker(self):
         """A running checker of this zip, kept from an earlier submission or new."""
@@ -216,12 +234,14 @@ class Autograder:
     def grade(self, submission, time_limit=TIME_LIMIT, memory_limit=MEMORY_LIMIT, cpu_limit=CPU_LIMIT,
               cell_time_limit=CELL_TIME_LIMIT, question_time_limit=QUESTION_TIME_LIMIT, wall_limit=None,
               checker_counts=False):
-        """Grade one submission; never raises for bad input.  Time limits are in seconds not
-        counting waits for a busy CPU (each cell and question may use as many CPU seconds);
-        ``wall_limit``: a ceiling of wall time for the whole submission, where the platform
-        kills at a fixed time.  ``checker_counts``: the checker's memory counts against
-        ``memory_limit`` too (one container for both, as on Gradescope)."""
+        """Grade one submission; never raises for bad input, and raises ``IsolationError``
+        where this machine cannot keep student code in its place (``isolation.probe``).  Time
+        limits are in seconds not counting waits for a busy CPU (each cell and question may use
+        as many CPU seconds); ``wall_limit``: a ceiling of wall time for the whole submission,
+        where the platform kills at a fixed time.  ``checker_counts``: the checker's memory
+        counts against ``memory_limit`` too (one container for both, as on Gradescope)."""
         started = time.monotonic()
+        refuse_exposed(sandbox(), {self.source: "the tests and the reference"})
         budget = Budget(time_limit, cpu_limit, wall_limit)
         questions = self.questions
         grader = None
@@ -527,8 +547,7 @@ class _Run:
         # The checker waits for the kernel as long as the wall ceiling: the limits that count
         # are the kernel's, enforced on this side.
         listening = self.checker.send({"question": name, "socket": path, "wait": limits.wall,
-                                       "submission": self.kernel.folder, "pid": self.kernel.pid,
-                                       "uid": self.kernel.user}) and \
+                                       "submission": self.kernel.folder, "pid": self.kernel.pid}) and \
             self.checker.receive(self.budget.wall_left(CHECKER_WAIT))
         if not listening or "listening" not in listening:
             self._stop_checker()

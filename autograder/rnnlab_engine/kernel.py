@@ -1,28 +1,22 @@
-"""A Jupyter kernel that runs untrusted code under time, CPU and memory limits.
+"""A Jupyter kernel that runs untrusted code under time, CPU, memory and disk limits.
 
-Student code runs in the kernel's processes only, started through ``jail`` in the strongest
-``Sandbox`` the machine allows: its own PID, mount and network namespaces and a root that
-shows only its folder, the Python installation and the system's libraries; a cgroup that
-holds every process it starts.  A watchdog thread sums the memory of all those processes
-(and what they wrote into their private space) and kills them all above the limit; it also
-times each piece of code, by the CPU time of those processes (and of the checker, while it
+Student code runs in the kernel's processes only, started through the jail in the strongest
+``Sandbox`` the machine allows (``isolation``: a root of its own or a Landlock allow-list, the
+seccomp filter, a user of its own, a cgroup or ``RLIMIT_NPROC``).  A watchdog thread sums the
+memory of all those processes (and what they wrote into their private space) and kills them
+all above the limit, and where they write on the machine's disk, it counts those bytes too; it
+also times each piece of code, by the CPU time of those processes (and of the checker, while it
 checks) and by the wall time they did not spend waiting for a CPU, so that a busy machine
 costs no time; what the code shows is capped.  The kernel talks to us over Unix sockets.
-Whatever happens (timeout, crash, ``os._exit``, memory), ``run`` returns an ``Outcome``
-instead of raising.
+Whatever happens (timeout, crash, ``os._exit``, memory, disk), ``run`` returns an ``Outcome``
+instead of raising; when it stops, nothing of it is left: no process, no file.
 """
 
-import fcntl
-import functools
-import itertools
 import json
 import os
-import random
 import shutil
-import stat
 import subprocess
 import tempfile
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -35,7 +29,10 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from .jail import give_tree
+from .isolation.cgroups import TASK_LIMIT, SubmissionGroup
+from .isolation.probe import python_paths, sandbox
+from .isolation.users import (bytes_used, claim_kernel_user, files_of, give_tree, kill_processes_of,
+                              remove_files_of, remove_tree)
 
 WATCHDOG_PERIOD = 0.05
 # Reading a process's proportional sizes costs ~3 ms: they are read every 0.5 s.
@@ -52,286 +49,10 @@ PLATFORM_VARIABLES = ("OPENBLAS_CORETYPE", "MKL_ENABLE_INSTRUCTIONS", "ATEN_CPU_
 OUTPUT_LIMIT = 1_000_000
 # An error's message, and each line of its traceback (the last 20), are cut to this length.
 ERROR_LIMIT = 2_000
-# Tasks (processes and threads) the kernel may have: a kernel with torch loaded uses ~20.
-TASK_LIMIT = 256
-# Bytes a kernel may write, all places together (its folder, /tmp, /var/tmp, /run/lock,
-# /dev/shm): one tmpfs, which also counts against its memory.  A submission unpacks to at
-# most 200 MB (``grading.MAX_ZIP_BYTES``).
+# Bytes a kernel may write, all places together (its folder, its temporary folders): one tmpfs
+# where it has a root of its own (which also counts against its memory), else counted by the
+# watchdog.  A submission unpacks to at most 200 MB (``grading.MAX_ZIP_BYTES``).
 PRIVATE_SPACE = 256 * 2**20
-# Kernels run as users of their own (where the grader is root), one per kernel alive at a
-# time, so that two submissions graded side by side cannot touch each other's files: a user
-# is held by a lock in a folder of root's, across rnnlab processes too, until nothing of its
-# last kernel is left.
-KERNEL_USERS = range(64000, 65000)
-USER_LOCKS = Path("/run/rnnlab-kernel-users")
-
-
-def claim_kernel_user(locks=USER_LOCKS, users=KERNEL_USERS):
-    """``(uid, lock)``: a user of ``users`` that no other kernel on this machine holds
-    and no process runs as, and the open file whose lock holds it until it is closed."""
-    try:
-        locks.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError:  # no /run to write in: the locks hold within this grader only
-        locks = _private_locks()
-    folder = locks.lstat()
-    if not stat.S_ISDIR(folder.st_mode) or folder.st_uid != os.geteuid() or folder.st_mode & 0o022:
-        raise RuntimeError(f"{locks} must be a folder of the grader's that only it may write")
-    running = {p.info["uids"].real for p in psutil.process_iter(["uids"]) if p.info["uids"]}
-    start = random.randrange(len(users))
-    for offset in range(len(users)):
-        uid = users[(start + offset) % len(users)]
-        if uid in running:
-            continue
-        lock = os.fdopen(os.open(locks / str(uid), os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600), "r+")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return uid, lock
-        except BlockingIOError:
-            lock.close()
-    raise RuntimeError(f"all {len(users)} kernel users are in use")
-
-
-@functools.cache
-def _private_locks():
-    return Path(tempfile.mkdtemp(prefix="rnnlab-kernel-users-"))
-
-
-def remove_files_of(uid, folders=(tempfile.gettempdir(), "/var/tmp")):
-    """Delete what user ``uid`` left at the top of the shared temporary folders."""
-    for folder in folders:
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if entry.stat(follow_symlinks=False).st_uid != uid:
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    shutil.rmtree(entry.path, ignore_errors=True)
-                else:
-                    os.unlink(entry.path)
-            except OSError:
-                pass
-
-
-class SubmissionGroup:
-    """The cgroup that holds every process of one kernel, orphans included (the jail joins it
-    before it starts anything): at most ``memory_limit`` bytes of memory, what the kernel
-    writes into its private tmpfs included, and ``TASK_LIMIT`` tasks.  cgroup v2 where this
-    user may make a group with both controllers, else cgroup v1's memory and pids
-    hierarchies, else none: then the watchdog alone holds the memory limit (``version``)."""
-
-    def __init__(self, memory_limit, tasks=TASK_LIMIT):
-        self.paths = []
-        self.version = None
-        self.memory_limited = self.tasks_limited = False
-        name = f"rnnlab-{os.getpid()}-{next(_GROUP_NUMBERS)}"
-        hierarchies = _cgroup_hierarchies()
-        if "" in hierarchies:
-            self._make_v2(hierarchies[""], name, memory_limit, tasks)
-        if not self.paths:
-            limits = {"memory.limit_in_bytes": memory_limit, "memory.memsw.limit_in_bytes": memory_limit}
-            self.memory_limited = "memory" in hierarchies and self._make(hierarchies["memory"], name, limits)
-            self.tasks_limited = "pids" in hierarchies and self._make(hierarchies["pids"], name, {"pids.max": tasks})
-            if self.paths:
-                self.version = "cgroup v1"
-
-    def _make_v2(self, places, name, memory_limit, tasks):
-        for parent in places:
-            try:
-                enabled = (parent / "cgroup.subtree_control").read_text().split()
-                if not {"memory", "pids"} <= set(enabled):
-                    (parent / "cgroup.subtree_control").write_text("+memory +pids")
-            except OSError:
-                continue
-            if self._make([parent], name, {"memory.max": memory_limit, "memory.swap.max": 0,
-                                           "memory.oom.group": 1, "pids.max": tasks}):
-                self.version, self.memory_limited, self.tasks_limited = "cgroup v2", True, True
-                return
-
-    def _make(self, places, name, limits):
-        for parent in places:
-            _remove_groups_of_dead_graders(parent)
-            path = parent / name
-            try:
-                path.mkdir()
-            except OSError:
-                continue
-            try:
-                for file, value in limits.items():
-                    if (path / file).exists():
-                        (path / file).write_text(str(value))
-            except OSError:
-                path.rmdir()
-                continue
-            self.paths.append(path)
-            return True
-        return False
-
-    def oom_kills(self):
-        """How many processes the kernel's OOM killer took from the group so far."""
-        total = 0
-        for events in self._oom_events:
-            try:
-                lines = events.read_text().splitlines()
-            except OSError:
-                continue
-            total += sum(int(line.split()[1]) for line in lines if line.startswith("oom_kill "))
-        return total
-
-    @functools.cached_property
-    def _oom_events(self):
-        return [path / name for path in self.paths for name in ("memory.events", "memory.oom_control")
-                if (path / name).exists()]
-
-    def kill_all_and_remove(self):
-        """Kill whatever is left in the group, then remove it."""
-        for path in self.paths:
-            _empty_and_remove(path)
-        self.paths = []
-
-
-def _empty_and_remove(group):
-    """Kill every process in the cgroup folder ``group``, then remove it."""
-    for _ in range(100):
-        try:
-            pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
-        except OSError:
-            break
-        if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(pid, 9)
-            except OSError:
-                pass
-        time.sleep(0.02)
-    try:
-        group.rmdir()
-    except OSError:  # gone already, or a process in it could not be killed
-        pass
-
-
-_GROUP_NUMBERS = itertools.count()
-
-
-def _remove_groups_of_dead_graders(parent):
-    """Kill what the groups a grader that was killed left in ``parent`` (named after its pid)
-    still hold, and remove them: a kernel whose grader died in the instant it started it
-    outlives it."""
-    for group in parent.glob("rnnlab-*-*"):
-        grader = group.name.split("-")[1]
-        if grader.isdigit() and not psutil.pid_exists(int(grader)):
-            _empty_and_remove(group)
-
-
-def _cgroup_hierarchies():
-    """``{controller: [folders where a group may be made]}`` ("" for cgroup v2): this
-    process's own group first, then the hierarchy's root."""
-    mounts = {}
-    try:
-        for line in Path("/proc/self/mountinfo").read_text().splitlines():
-            fields = line.split()
-            kind, options = fields[fields.index("-") + 1], fields[fields.index("-") + 3].split(",")
-            if kind == "cgroup2":
-                mounts.setdefault("", fields[4])
-            elif kind == "cgroup":
-                for controller in ("memory", "pids"):
-                    if controller in options:
-                        mounts.setdefault(controller, fields[4])
-        own = {}
-        for line in Path("/proc/self/cgroup").read_text().splitlines():
-            _, controllers, path = line.split(":", 2)
-            for controller in controllers.split(",") if controllers else [""]:
-                own[controller] = path
-    except (OSError, ValueError, IndexError):
-        return {}
-    return {controller: list(dict.fromkeys([Path(mount + own.get(controller, "/")), Path(mount)]))
-            for controller, mount in mounts.items()}
-
-
-def kill_processes_of(uid):
-    """Kill every process running as user ``uid`` (where no PID namespace holds them)."""
-    for process in psutil.process_iter(["uids"]):
-        if process.info["uids"] and process.info["uids"].real == uid:
-            try:
-                process.kill()
-            except psutil.Error:
-                pass
-
-
-@dataclass(frozen=True)
-class Sandbox:
-    """How kernels are started on this machine: what the OS allowed of the isolation.
-
-    ``namespaces``: those the jail makes, of "pid" (with a mount namespace and a root of the
-    kernel's own: the allow-listed view), "net" and "user" (where the grader is not root).
-    """
-
-    namespaces: tuple = ()
-    separate_user: bool = False  # the kernel runs as a user of its own (needs root)
-
-    @property
-    def network_blocked(self):
-        """Whether kernels run in a network namespace of their own."""
-        return "net" in self.namespaces
-
-    @property
-    def allow_listed(self):
-        """Whether kernels see only their folder, the Python installation and the system's
-        libraries, in a PID namespace of their own (no other process in view)."""
-        return "pid" in self.namespaces
-
-    def command(self, uid, folder, read, share, scratch, cgroups=()):
-        """The prefix that starts a kernel command in this sandbox: in ``folder`` (copied
-        into the kernel's private space of ``PRIVATE_SPACE`` bytes), seeing ``read`` read-only and
-        ``share`` as they are, with ``scratch`` an empty folder for its root."""
-        jail = [sys.executable, str(Path(__file__).with_name("jail.py")), f"--grader={os.getpid()}",
-                f"--namespaces={','.join(self.namespaces)}"] + [f"--cgroup={c}" for c in cgroups]
-        if self.separate_user:
-            jail.append(f"--user={uid}")
-        if self.allow_listed:
-            jail += [f"--read={os.path.realpath(r)}" for r in read] + [f"--share={s}" for s in share]
-            jail += [f"--folder={folder}", f"--space={PRIVATE_SPACE}", f"--scratch={scratch}"]
-        return jail + ["--"]
-
-
-def python_paths():
-    """What a kernel needs to reach to run this Python: its installation and packages."""
-    import site
-
-    paths = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
-    paths.update(site.getsitepackages())
-    return sorted(os.path.realpath(p) for p in paths if os.path.isdir(p))
-
-
-@functools.lru_cache(maxsize=1)
-def sandbox():
-    """The strongest ``Sandbox`` this machine allows, found by starting Python in each."""
-    root = os.geteuid() == 0
-    user = () if root else ("user",)
-    candidates = [Sandbox(("pid", "net") + user, root), Sandbox(("pid",) + user, root)]
-    if root:
-        candidates.append(Sandbox((), separate_user=True))
-    candidates.append(Sandbox())
-    for candidate in candidates:
-        probe = Path(tempfile.mkdtemp(prefix="rnnlab-probe-"))
-        try:
-            os.chmod(probe, 0o711)
-            (probe / "folder").mkdir()
-            (probe / "root").mkdir()
-            if candidate.separate_user:
-                os.chown(probe / "folder", KERNEL_USERS[0], KERNEL_USERS[0])
-            command = candidate.command(KERNEL_USERS[0], str(probe / "folder"), python_paths(), [],
-                                        str(probe / "root")) + [sys.executable, "-c", "import numpy, ipykernel"]
-            if subprocess.run(command, capture_output=True, timeout=60, cwd=probe / "folder").returncode == 0:
-                return candidate
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        finally:
-            shutil.rmtree(probe, ignore_errors=True)
-    return Sandbox()
 
 
 class _IsolatedKernelManager(AsyncKernelManager):
@@ -493,8 +214,9 @@ def _process(pid):
 
 
 class LimitedKernel:
-    """A python3 kernel in ``cwd`` whose processes, every one it starts included, may use at
-    most ``memory_limit`` bytes, in the strongest ``sandbox()`` this machine allows.
+    """A python3 kernel in a copy of ``cwd`` whose processes, every one it starts included, may
+    use at most ``memory_limit`` bytes and write at most ``PRIVATE_SPACE``, in the strongest
+    ``sandbox()`` this machine allows.
 
     ``peak_memory`` is the largest size the watchdog saw, over all restarts: the processes'
     anonymous memory, their shares of the pages they map with other processes, and what
@@ -513,53 +235,59 @@ class LimitedKernel:
         self.group = None  # of the last kernel started (emptied and removed once it stops)
         self._kernel_pid = None
         self._sockets = None
-        self._owned = False
         self.companions = []  # pids of other processes whose memory counts against the limit
-        self._over_memory = threading.Event()
-        self._over_time = None  # which limit of the current run the watchdog enforced
+        self._over_limit = None  # (status, message) of the limit the watchdog enforced
         self._timed = None  # (Stopwatch, RunLimits) of the code running now
         self._stop = threading.Event()
 
     def start(self):
-        """Start a fresh kernel (and its memory watchdog)."""
+        """Start a fresh kernel (and its watchdog), in a fresh copy of the submission's folder."""
         # Ours: the connection file and the checker's sockets, in a folder the kernel's user
-        # may pass through but not change.  The kernel's: a folder for its own sockets.
+        # may pass through but not change.  The kernel's: a folder for its own sockets, and,
+        # where it has no root of its own, its copy of the folder and its temporary folder.
         self._sockets = tempfile.mkdtemp(prefix="rnnlab-kernel-")
         os.chmod(self._sockets, 0o711)
-        kernel_sockets = os.path.join(self._sockets, "kernel")
-        os.mkdir(kernel_sockets, 0o700)
-        scratch = os.path.join(self._sockets, "root")
-        os.mkdir(scratch, 0o700)
-        if self.user is not None:
-            os.chown(kernel_sockets, self.user, self.user)
-            # Once, before any student code runs (later the tree is theirs); an allow-listed
-            # kernel works in the jail's copy, which the jail gives it.
-            if not self._owned and not self.sandbox.allow_listed:
-                give_tree(self.cwd, self.user)
-        self._owned = True
+        own = {name: os.path.join(self._sockets, name) for name in ("kernel", "folder", "tmp", "root")}
+        for name in ("kernel", "tmp", "root"):
+            os.mkdir(own[name], 0o700)
+        if not self.sandbox.own_root:  # else the jail copies it into the kernel's private space
+            shutil.copytree(self.cwd, own["folder"], symlinks=True)
+            give_tree(own["folder"], self.user)
+        for name in ("kernel", "tmp"):
+            give_tree(own[name], self.user)
         self.group = SubmissionGroup(self.memory_limit)
         self.client = _CappedClient(nbformat.v4.new_notebook(), kernel_name="python3",
                                     allow_errors=True, interrupt_on_timeout=False,
                                     kernel_manager_class=_IsolatedKernelManager,
-                                    resources={"metadata": {"path": self.cwd}})
+                                    resources={"metadata": {"path": self._folder}})
         self.client.km = self.client.create_kernel_manager()
-        self.client.km.jail = self.sandbox.command(self.user, self.cwd, python_paths(), [self._sockets], scratch,
-                                                   [str(p) for p in self.group.paths])
+        self.client.km.jail = self.sandbox.command(
+            self.user, self._folder, python_paths(), [self._sockets], own["root"], own["tmp"],
+            [str(p) for p in self.group.paths], space=PRIVATE_SPACE, tasks=TASK_LIMIT, write=[own["kernel"]])
         self.client.km.kernel_user = self.user
         self.client.km.transport = "ipc"
-        self.client.km.ip = os.path.join(kernel_sockets, "kernel")
+        self.client.km.ip = os.path.join(own["kernel"], "kernel")
         self.client.km.connection_file = os.path.join(self._sockets, "kernel.json")
-        self.client.start_new_kernel(cwd=self.cwd, env=_kernel_environment(self.cwd), stderr=subprocess.DEVNULL)
+        self.client.start_new_kernel(cwd=self._folder, env=_kernel_environment(self._folder),
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.client.start_new_kernel_client()
         self._kernel_pid = _find_kernel(self._top())  # it answered: it runs, and nothing else yet
-        self._over_memory.clear()
+        self._over_limit = None
         self._stop.clear()
         threading.Thread(target=self._watch, args=(self._top(),), daemon=True).start()
 
+    @property
+    def _folder(self):
+        """The kernel's folder, as the kernel sees it."""
+        return self.cwd if self.sandbox.own_root else os.path.join(self._sockets, "folder")
+
     def shutdown(self):
-        """Stop the kernel and its watchdog, and kill whatever it left; safe to call twice."""
+        """Stop the kernel and its watchdog, and kill whatever it left, and remove what it
+        wrote; safe to call twice."""
         self._stop.set()
         if self.client is not None and self.client.km is not None:
+            if not self.sandbox.own_root:  # no namespace to take them: while the jail, their reaper, lives
+                _kill_descendants(self._top_or_none())
             try:
                 if self.client.kc is not None:
                     self.client.kc.stop_channels()
@@ -568,20 +296,20 @@ class LimitedKernel:
                 pass
         if self.group is not None:
             self.group.kill_all_and_remove()
-        if self.user is not None and not self.sandbox.allow_listed:
-            kill_processes_of(self.user)  # no PID namespace holds its orphans
+        if self.user is not None and not self.sandbox.own_root:
+            if not kill_processes_of(self.user):
+                raise RuntimeError(f"the processes of the kernel's user {self.user} could not be killed")
+            if not self.sandbox.allow_listed:
+                remove_files_of(self.user)
         if self._sockets is not None:
-            shutil.rmtree(self._sockets, ignore_errors=True)
+            remove_tree(self._sockets)
             self._sockets = None
         self.client = None
 
     def close(self):
-        """Stop the kernel for good and free its user for another kernel; call it once the
-        kernel's folder is gone, as what its user left in the shared temporary folders goes here."""
+        """Stop the kernel for good and free its user for another kernel."""
         self.shutdown()
         if self._user_lock is not None:
-            if not self.sandbox.allow_listed:  # else its /tmp and /var/tmp were its own
-                remove_files_of(self.user)
             self._user_lock.close()
             self._user_lock = None
 
@@ -593,25 +321,35 @@ class LimitedKernel:
     @property
     def folder(self):
         """The kernel's folder as the grader's side reads it: the kernel's own copy, inside
-        its private space, where it has one."""
-        if self.sandbox.allow_listed and self._kernel_pid is not None:
+        its private space where it has one."""
+        if self.sandbox.own_root and self._kernel_pid is not None:
             return f"/proc/{self._kernel_pid}/root{self.cwd}"
-        return self.cwd
+        return self._folder
 
     def socket_path(self, name):
-        """A path where the kernel may connect to a socket called ``name``."""
-        return os.path.join(self._sockets, f"{name}.sock")
+        """A path where the kernel may listen on a socket called ``name`` (in its own folder
+        for sockets)."""
+        return os.path.join(self._sockets, "kernel", f"{name}.sock")
 
     def isolation(self):
-        """What held for this kernel, as written into the results."""
-        limits = self.group.version if self.group is not None and self.group.memory_limited else None
-        return {"network_blocked": self.sandbox.network_blocked, "separate_user": self.sandbox.separate_user,
-                "allow_listed_view": self.sandbox.allow_listed,
-                "private_space": PRIVATE_SPACE if self.sandbox.allow_listed else None,
-                "memory_limit": f"{limits} and the watchdog" if limits else "the watchdog",
-                "watched": "the kernel's PID namespace" if self.sandbox.allow_listed else
-                           "every process of the kernel's user" if self.user is not None else "the kernel's descendants",
-                "tasks_capped": self.group is not None and self.group.tasks_limited}
+        """What held for this kernel, as written into the results: for each layer, what held
+        it (false where nothing did)."""
+        box = self.sandbox
+        cgroup = self.group.version if self.group is not None else None
+        return {"allow_listed_view": "a root of its own" if box.own_root else
+                                     f"Landlock ABI {box.landlock}" if box.landlock else False,
+                "network_blocked": box.network_blocked or False,
+                "syscall_filter": "seccomp" if box.seccomp else False,
+                "separate_user": box.separate_user,
+                "private_space": PRIVATE_SPACE,
+                "disk_limit": "a tmpfs of its own" if box.own_root else "the watchdog",
+                "memory_limit": f"{cgroup} and the watchdog" if cgroup and self.group.memory_limited else "the watchdog",
+                "watched": "the kernel's PID namespace" if box.own_root else
+                           "the kernel's descendants and every process of its user" if self.user is not None else
+                           "the kernel's descendants",
+                "tasks_capped": cgroup if cgroup and self.group.tasks_limited else "RLIMIT_NPROC",
+                "others_out_of_view": "a PID namespace" if box.own_root else
+                                      "its own user" if box.separate_user else "Landlock"}
 
     def run(self, source, limits):
         """Run ``source`` within ``limits`` (a ``RunLimits``); the ``Outcome`` says what it used."""
@@ -623,12 +361,18 @@ class LimitedKernel:
             stopwatch = Stopwatch(self._top(), limits.counted, _process(self._kernel_pid))
         except psutil.Error:  # killed while the notebook was replayed after a restart
             return Outcome("died", error="found the kernel dead (it died while the notebook was replayed)")
-        self._over_time, self._timed = None, (stopwatch, limits)
+        self._timed = stopwatch, limits
         try:
             outcome = self._execute(cell)
         finally:
             self._timed = None
             outcome_usage = stopwatch.usage()
+        over = self._over_what_it_left() if outcome.status in ("ok", "error") else None
+        if over:
+            # Faster than the watchdog's count: the code that left it fails, and what it left
+            # goes with the kernel (a restarted one starts from the submission as handed in).
+            self._kill(self._tree())
+            outcome = Outcome(over[0], outcome.stdout, over[1])
         outcome.usage = outcome_usage
         outcome.dropped = dict(self.client.dropped)
         if outcome.status == "timeout" and not outcome.limit:
@@ -655,12 +399,16 @@ class LimitedKernel:
     def _death(self, cell, otherwise):
         """The ``Outcome`` of a kernel that died: the watchdog's doing, the OS's (the memory
         limit of its cgroup), or the code's."""
-        if self._over_memory.is_set() or (self.group is not None and self.group.oom_kills()):
-            return Outcome("memory", _stdout(cell), f"went over the memory limit of {self.memory_limit // 2**20} MB")
-        if self._over_time is not None:
-            limit, message = self._over_time
-            return Outcome("timeout", _stdout(cell), message, limit=limit)
+        if self._over_limit is None and self.group is not None and self.group.oom_kills():
+            self._over_limit = "memory", self._memory_message, ""
+        if self._over_limit is not None:
+            status, message, limit = self._over_limit
+            return Outcome(status, _stdout(cell), message, limit=limit)
         return Outcome("died", _stdout(cell), otherwise)
+
+    @property
+    def _memory_message(self):
+        return f"went over the memory limit of {self.memory_limit // 2**20} MB"
 
     def _alive(self):
         return run_sync(self.client.km.is_alive)()
@@ -671,14 +419,21 @@ class LimitedKernel:
         process = getattr(provisioner, "process", None)
         return psutil.Process(process.pid)
 
+    def _top_or_none(self):
+        try:
+            return self._top()
+        except (psutil.Error, AttributeError):
+            return None
+
     def _watch(self, top):
         # Anonymous memory (what a memory bomb grows) is read every tick, cheaply; shares of
         # the pages several processes map (torch's libraries, in the kernel and the checker
-        # alike), and what the kernel wrote into its private space, every SHARED_EVERY ticks.
-        # The running code's CPU and time are read every tick too.  In a PID namespace an
-        # orphan is re-parented inside it, so it stays in ``top``'s tree; where there is none,
-        # every process of the kernel's user is watched.
-        shared, strays, ticks = 0, [], 0
+        # alike), and what the kernel wrote, every SHARED_EVERY ticks (and after each cell and
+        # question).  The running code's CPU and time are read every tick too.  Orphans stay
+        # in ``top``'s tree (re-parented to process 1 of its PID namespace, or to the jail,
+        # their subreaper); where the kernel has a user of its own, every process of that user
+        # is watched too.
+        shared, written, strays, ticks = 0, 0, [], 0
         group = self.group
         while not self._stop.wait(WATCHDOG_PERIOD):
             try:
@@ -686,12 +441,9 @@ class LimitedKernel:
             except psutil.Error:
                 return  # the kernel is gone
             if ticks % SHARED_EVERY == 0:
-                if self.user is not None and not self.sandbox.allow_listed:
-                    known = {p.pid for p in tree}
-                    strays = [p for p in psutil.process_iter(["uids"]) if p.pid not in known
-                              and p.info["uids"] and p.info["uids"].real == self.user]
-                shared = (sum(_shared_pages(p.pid) for p in tree + strays) + self._space_used()
-                          + sum(_smaps_rollup(pid).get("Pss", 0) for pid in self.companions))
+                strays = self._strays(tree)
+                written = self._bytes_written()
+                shared = self._shared_size(tree + strays, written)
             ticks += 1
             tree += strays
             used = sum(_anonymous_size(p) for p in tree) + shared
@@ -699,28 +451,99 @@ class LimitedKernel:
             over_time = self._time_limit_reached(tree)
             # The cgroup's limit may strike first (a fast allocation, between two ticks): the
             # OOM killer takes one process; the rest of the submission goes with it.
-            over_memory = used > self.memory_limit or (group is not None and group.oom_kills() > 0)
-            if over_memory or over_time:
-                if over_time:
-                    self._over_time = over_time
-                else:
-                    self._over_memory.set()
-                for p in tree:
-                    try:
-                        p.kill()
-                    except psutil.Error:
-                        pass
-                return
+            if used > self.memory_limit or (group is not None and group.oom_kills() > 0):
+                self._over_limit = "memory", self._memory_message, ""
+            elif over_time:
+                self._over_limit = "timeout", over_time[1], over_time[0]
+            elif written > PRIVATE_SPACE:  # a tmpfs of its own is full before that
+                self._over_limit = "disk", self._disk_message, ""
+            elif self._counts_tasks and sum(_threads(p) for p in tree) > TASK_LIMIT:
+                self._over_limit = "tasks", self._tasks_message, ""
+            else:
+                continue
+            self._kill(tree)
+            return
 
-    def _space_used(self):
-        """Bytes in the kernel's private space (0 where it has none)."""
-        if not self.sandbox.allow_listed or self._kernel_pid is None:
-            return 0
+    def _strays(self, tree):
+        """The processes of the kernel's own user outside ``tree`` (none where a PID namespace
+        holds them all, or the kernel runs as the grader's user)."""
+        if self.user is None or self.sandbox.own_root:
+            return []
+        known = {p.pid for p in tree}
+        return [p for p in psutil.process_iter(["uids"]) if p.pid not in known
+                and p.info["uids"] and p.info["uids"].real == self.user]
+
+    def _shared_size(self, processes, written):
+        """What the kernel's ``processes`` hold besides their anonymous memory: their shares of
+        the pages they map with others, their private space (a tmpfs: ``written`` bytes), and
+        the companions' proportional sizes."""
+        in_memory = written if self.sandbox.own_root else 0
+        return (sum(_shared_pages(p.pid) for p in processes) + in_memory
+                + sum(_smaps_rollup(pid).get("Pss", 0) for pid in self.companions))
+
+    _disk_message = f"wrote more than {PRIVATE_SPACE // 2**20} MB of files"
+    _tasks_message = f"ran more than {TASK_LIMIT} processes and threads at once"
+
+    @property
+    def _counts_tasks(self):
+        """Whether the watchdog holds the kernel to its tasks: where it shares its user's task
+        limit with the grader."""
+        return self.user is None and not self.sandbox.own_root
+
+    def _over_what_it_left(self):
+        """``(status, message)`` where the code that just ran left more memory, files or tasks
+        than the kernel may have (the watchdog reads some of them only every half second);
+        else None."""
+        tree = self._tree()
+        tree += self._strays(tree)
+        written = self._bytes_written()
+        used = sum(_anonymous_size(p) for p in tree) + self._shared_size(tree, written)
+        self.peak_memory = max(self.peak_memory, used)
+        if used > self.memory_limit:
+            return "memory", self._memory_message
+        if written > PRIVATE_SPACE:
+            return "disk", self._disk_message
+        if self._counts_tasks and sum(_threads(p) for p in tree) > TASK_LIMIT:
+            return "tasks", self._tasks_message
+        return None
+
+    def _tree(self):
+        """The kernel's processes now (none once it is gone)."""
+        top = self._top_or_none()
         try:
-            space = os.statvfs(f"/proc/{self._kernel_pid}/root/tmp")
-        except OSError:
+            return [top] + top.children(recursive=True) if top is not None else []
+        except psutil.Error:
+            return []
+
+    def _kill(self, tree):
+        """Kill the kernel's processes ``tree`` (its first process first in the list).  Where
+        no PID namespace takes them all with its first process, every process below that one,
+        the subreaper of every orphan, goes first, and it last."""
+        if tree and not self.sandbox.own_root:
+            _kill_descendants(tree[0])
+        for process in reversed(tree):
+            try:
+                process.kill()
+            except psutil.Error:
+                pass
+
+    def _bytes_written(self):
+        """Bytes the kernel has written: in its private space where it has one, else into its
+        folders and, where no Landlock keeps it there, into the machine's shared places."""
+        if self.sandbox.own_root:
+            if self._kernel_pid is None:
+                return 0
+            try:
+                space = os.statvfs(f"/proc/{self._kernel_pid}/root/tmp")
+            except OSError:
+                return 0
+            return (space.f_blocks - space.f_bfree) * space.f_frsize
+        if self._sockets is None:
             return 0
-        return (space.f_blocks - space.f_bfree) * space.f_frsize
+        places = [os.path.join(self._sockets, name) for name in ("folder", "tmp", "kernel")]
+        if self.user is not None and not self.sandbox.allow_listed:
+            places += files_of(self.user)
+        return bytes_used(places, stop_above=PRIVATE_SPACE) + _deleted_but_open(self._tree())
 
     def _time_limit_reached(self, tree):
         """``(limit, message)`` when the code running now has used up its CPU or its time
@@ -738,6 +561,26 @@ class LimitedKernel:
             found = "time", f"ran for more than {limits.time:.0f} s{waited}, using {usage.cpu:.1f} s of CPU"
         # The code may have finished while its usage was read: then nothing is killed.
         return found if self._timed is timed else None
+
+
+def _kill_descendants(top):
+    """Kill every process below ``top`` (None: none), as long as it takes: ``top``, the jail,
+    is the subreaper of every orphan among them, so none escapes while it lives."""
+    if top is None:
+        return
+    for _ in range(500):
+        try:
+            below = top.children(recursive=True)
+        except psutil.Error:
+            return
+        if not below:
+            return
+        for process in below:
+            try:
+                process.kill()
+            except psutil.Error:
+                pass
+        time.sleep(0.01)
 
 
 def _find_kernel(top):
@@ -771,11 +614,46 @@ def _smaps_rollup(pid):
 
 
 def _shared_pages(pid):
-    """The process's proportional share of its file-backed and shared-memory pages."""
+    """The process's proportional share of its file-backed and shared-memory pages.  Where its
+    sizes are closed to the grader (root in a container has no CAP_SYS_PTRACE to read another
+    user's), its shared memory in full: a shared anonymous mapping is no one's anonymous memory."""
     sizes = _smaps_rollup(pid)
     if "Pss_File" in sizes:
         return sizes["Pss_File"] + sizes.get("Pss_Shmem", 0)
-    return max(sizes.get("Pss", 0) - sizes.get("Anonymous", 0), 0)  # kernels before Linux 5.5
+    if sizes:
+        return max(sizes.get("Pss", 0) - sizes.get("Anonymous", 0), 0)  # kernels before Linux 5.5
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("RssShmem:")), 0)
+
+
+def _threads(process):
+    """The tasks (threads) of ``process`` (0 once it is gone)."""
+    try:
+        return process.num_threads()
+    except psutil.Error:
+        return 0
+
+
+def _deleted_but_open(processes):
+    """Bytes of the files that ``processes`` hold open after deleting them (where the grader may
+    read their open files: the same user, or root with CAP_SYS_PTRACE)."""
+    total = 0
+    for process in processes:
+        try:
+            descriptors = os.listdir(f"/proc/{process.pid}/fd")
+        except OSError:
+            continue
+        for descriptor in descriptors:
+            path = f"/proc/{process.pid}/fd/{descriptor}"
+            try:
+                if os.readlink(path).endswith(" (deleted)"):
+                    total += os.stat(path).st_blocks * 512
+            except OSError:
+                continue
+    return total
 
 
 def _kernel_environment(home):

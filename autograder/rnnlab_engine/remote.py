@@ -20,6 +20,7 @@ import functools
 import gc
 import json
 import math
+import os
 import socket
 import struct
 import sys
@@ -590,13 +591,29 @@ class RemoteCallable(RemoteObject):
         return result
 
 
+# The kernel listens and the checks connect (the kernel's syscall filter refuses every
+# connect): a grader refuses a zip whose kernel's end says otherwise.
+KERNEL_LISTENS = True
+
+
 def serve(path, namespace):
-    """Worker side: connect to the checks at ``path`` and answer them until they are done.
+    """Worker side: listen at ``path`` (in the kernel's own folder: the kernel connects to
+    nothing), let the checks connect, and answer them until they are done.
 
     ``namespace`` (the notebook's globals) is object 0, what the checks call ``env``.
     """
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.connect(path)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    listener.bind(path)
+    listener.listen(1)
+    try:
+        sock, _ = listener.accept()
+    finally:
+        listener.close()
+        os.unlink(path)
     connection = Connection(sock)
     connection.export(namespace)
     try:

@@ -24,7 +24,7 @@ from rnnlab_checks.corpora import CORPORA, corpus_path
 from rnnlab_checks.reference import FIXTURES_FOLDER, REFERENCE_MODULE, REFERENCE_PACKAGE
 from rnnlab_engine.grading import IGNORED_CELL_TAG, REFERENCE_ANSWER, WRITTEN_QUESTIONS
 
-from .environments import grader_requirements, student_requirements, uses_torch
+from .environments import engine_requirements, grader_requirements, student_requirements, uses_torch
 from .labs import ASSIGNMENTS, PACKAGES, ROOT, SOLUTIONS, Lab, lab_module, load_lab, reference_module
 
 CHECKS_PACKAGE = "rnnlab_checks"
@@ -109,7 +109,7 @@ def stage_support_files(lab, staging, gpu=False):
         (reference / WRITTEN_QUESTIONS).write_text(json.dumps(
             [{"name": q.name, "points": q.points, "prompt": q.prompt, REFERENCE_ANSWER: q.answer}
              for q in lab.manual_questions], indent=1))
-    (staging / "requirements.txt").write_text("\n".join(grader_requirements(lab.name, gpu)) + "\n")
+    (staging / "requirements.txt").write_text("\n".join(grader_requirements(lab.name, gpu) + engine_requirements()) + "\n")
 
 
 def freeze_fixtures(lab, folder):

@@ -35,6 +35,12 @@ def grader_requirements(lab, gpu=False):
     return lines + [pinned("numpy"), pinned("matplotlib")] + ([pinned("torch")] if torch else [])
 
 
+def engine_requirements():
+    """What the grading engine itself needs beyond otter's environment, in the zip alone: the
+    bindings of its isolation layers where namespaces are not allowed (Landlock, seccomp)."""
+    return [pinned("landlockpy"), pinned("pyseccomp")]
+
+
 def student_requirements(lab):
     """The student zip's ``requirements.txt``: what the grader runs, and JupyterLab."""
     gpu_note = [

@@ -18,6 +18,7 @@ import importlib
 import importlib.util
 import math
 import re
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,8 +144,19 @@ def lab_module(lab, name):
 
 
 def reference_module(lab):
-    """The reference solution of ``lab``, imported (``solutions.<lab>``)."""
-    return importlib.import_module(f"{SOLUTIONS.name}.{lab}")
+    """The reference solution of ``lab``, imported from the checkout as ``solutions.<lab>``
+    (never installed, so that no kernel finds it in the Python installation); once."""
+    name = f"{SOLUTIONS.name}.{lab}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, SOLUTIONS / f"{lab}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return sys.modules[name]
 
 
 def load_lab(name):

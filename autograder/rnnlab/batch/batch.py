@@ -19,13 +19,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from setproctitle import setproctitle
 from tqdm import tqdm
 
 from rnnlab_engine import grading, results
+from rnnlab_engine.isolation.probe import refuse_exposed, sandbox
 
+from ..authoring.labs import ROOT
 from . import gradebooks, manual, reports
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
+# What a checkout of rnnlab holds that students must not read.
+CHECKOUT_SECRETS = {"solutions": "the reference solutions", "assignments": "the labs' hidden tests",
+                    "tests": "the test suite", ".git": "the history of all of them", "dist": "the built autograder zips"}
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +132,9 @@ def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, manual_sc
     (``manual_scores``: ``{submission: {question: score}}``, see ``manual``); the stored
     ``results.json`` of one graded before is rewritten where that changes it, and nothing is
     graded again for it."""
+    if not scheduler:  # a worker of a cluster checks its own machine
+        keep_out_of_reach(autograder_zip, [s.path for s in submissions])
+    hide_from_kernels(f"rnnlab grading {len(submissions)} submissions with {Path(autograder_zip).name}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     out.chmod(0o700)  # grades, names and emails: for the grader only
@@ -143,7 +152,8 @@ def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, manual_sc
         if scheduler:
             from .cluster import grade_on_cluster  # needs Dask's distributed, for this alone
 
-            graded = grade_on_cluster(scheduler, autograder_zip, autograder, pending, fingerprints, limits)
+            graded = grade_on_cluster(scheduler, autograder_zip, autograder_hash, autograder, pending, fingerprints,
+                                      limits)
         else:
             graded = _grade_here(autograder, pending, fingerprints, jobs, limits)
         with closing(graded):  # on an error or Ctrl-C: the running finish, the rest are dropped
@@ -156,6 +166,30 @@ def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, manual_sc
     ordered = [results[s.id] for s in submissions]
     gradebooks.write_gradebook(out, ordered)
     return ordered
+
+
+def keep_out_of_reach(autograder_zip=None, paths=()):
+    """Raise ``IsolationError`` (one line: what is exposed, how to fix it) where this machine
+    keeps kernels to the file permissions alone and other users (as the kernels are) could read
+    the zip, the submissions ``paths`` (files, folders, exports; a file's folder for the names
+    beside it) or a checkout's secrets."""
+    secrets = {Path(autograder_zip): "the tests and the reference"} if autograder_zip else {}
+    for path in map(Path, paths):
+        secrets[path] = "submissions"
+        if path.is_file():
+            secrets.setdefault(path.parent, "the names of the submissions in it")
+    if (ROOT / ".git").exists():
+        secrets.update({ROOT / name: what for name, what in CHECKOUT_SECRETS.items() if (ROOT / name).exists()})
+    box = sandbox()
+    if not box.allow_listed:
+        refuse_exposed(box, secrets)
+
+
+def hide_from_kernels(title):
+    """Keep the submissions' names out of what a kernel may read of this process: its command
+    line, which every user may read in ``/proc``, becomes ``title``.  (Its environment, open
+    files and memory are closed to a kernel already: another user's, or a Landlock sandbox's.)"""
+    setproctitle(title)
 
 
 def _grade_here(autograder, submissions, fingerprints, jobs, limits):
@@ -188,18 +222,19 @@ def grade_one(autograder, submission, fingerprint, grader=None, **limits):
         return error_result(autograder, submission, fingerprint,
                             f"rnnlab failed to grade this submission ({type(error).__name__}: {error})")
     result.grader = grader or socket.gethostname()
-    result.submission = submission.id
-    result.student = submission.student()
-    result.fingerprint = fingerprint
-    return result
+    return _labelled(result, submission, fingerprint)
 
 
 def error_result(autograder, submission, fingerprint, problem):
     """The result of a submission that could not be graded for a reason of ours (``problem``),
     not of its own: graded again by the next run."""
-    result = results.SubmissionResult("", "error", [
+    return _labelled(results.SubmissionResult("", "error", [
         results.QuestionResult(name, 0.0, points, "not graded", "") for name, points in autograder.questions],
-        [f"{problem}; grade it again, or report it."])
+        [f"{problem}; grade it again, or report it."]), submission, fingerprint)
+
+
+def _labelled(result, submission, fingerprint):
+    """``result`` with the submission's id, who handed it in and its fingerprint."""
     result.submission = submission.id
     result.student = submission.student()
     result.fingerprint = fingerprint

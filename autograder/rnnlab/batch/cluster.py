@@ -18,7 +18,7 @@ delegated cgroup); every result records what held.
 
 import atexit
 import contextlib
-import hashlib
+import io
 import os
 import socket
 import tempfile
@@ -26,6 +26,7 @@ import threading
 from pathlib import Path
 
 from rnnlab_engine import grading
+from rnnlab_engine.isolation.probe import IsolationError
 
 from . import batch
 
@@ -39,9 +40,10 @@ class ClusterError(Exception):
     """The cluster cannot be used; the message says why."""
 
 
-def grade_on_cluster(address, autograder_zip, autograder, submissions, fingerprints, limits):
+def grade_on_cluster(address, autograder_zip, digest, autograder, submissions, fingerprints, limits):
     """Yield the result of each of ``submissions`` as its task finishes on the cluster whose
-    scheduler is at ``address``.  ``autograder``: the zip, unpacked here (for its questions)."""
+    scheduler is at ``address``.  ``digest``: the zip's SHA-256; ``autograder``: the zip,
+    unpacked here (for its questions)."""
     try:
         from distributed import Client, as_completed
     except ModuleNotFoundError:
@@ -54,12 +56,10 @@ def grade_on_cluster(address, autograder_zip, autograder, submissions, fingerpri
     except (OSError, TimeoutError) as error:
         raise ClusterError(f"no Dask scheduler answers at {address} ({error})") from None
     try:
-        zip_bytes = Path(autograder_zip).read_bytes()
-        digest = hashlib.sha256(zip_bytes).hexdigest()
         # A task whose result is the zip, not scattered data: a worker that dies holding the
         # only copy takes nothing with it, as the scheduler runs the task again from its spec.
-        shipped = client.submit(_the_zip, zip_bytes, key=f"rnnlab-zip-{digest[:16]}")
-        resources = {GPU_RESOURCE: 1} if autograder.picks_a_device and cluster_has_gpu(client) else None
+        shipped = client.submit(_the_zip, Path(autograder_zip).read_bytes(), key=f"rnnlab-zip-{digest[:16]}")
+        resources = task_resources(autograder, client)
         futures = {client.submit(grade_task, shipped, digest, packed(s.path), s.id, fingerprints[s.id], limits,
                                  key=f"rnnlab-{s.id}-{fingerprints[s.id][:16]}", resources=resources): s
                    for s in submissions}
@@ -84,10 +84,13 @@ def _the_zip(zip_bytes):
     return zip_bytes
 
 
-def cluster_has_gpu(client):
-    """Whether a worker of ``client``'s cluster advertises a GPU."""
+def task_resources(autograder, client):
+    """What each task of ``autograder``'s submissions asks of a worker: a GPU where its checks
+    pick a device and a worker of ``client``'s cluster advertises one, else nothing."""
     workers = client.scheduler_info().get("workers", {}).values()
-    return any(worker.get("resources", {}).get(GPU_RESOURCE) for worker in workers)
+    if autograder.picks_a_device and any(w.get("resources", {}).get(GPU_RESOURCE) for w in workers):
+        return {GPU_RESOURCE: 1}
+    return None
 
 
 def packed(path):
@@ -130,11 +133,14 @@ def grade_task(zip_bytes, digest, package, submission_id, fingerprint, limits):
 
     autograder = _autograder(digest, zip_bytes)
     worker = get_worker()
+    grader = f"{socket.gethostname()} (Dask worker {worker.name}, {worker.address})"
     with tempfile.TemporaryDirectory(prefix="rnnlab-task-") as folder:
-        path = unpacked_submission(package, folder)
-        return batch.grade_one(autograder, batch.Submission(submission_id, path), fingerprint,
-                               grader=f"{socket.gethostname()} (Dask worker {worker.name}, {worker.address})",
-                               **limits)
+        submission = batch.Submission(submission_id, unpacked_submission(package, folder))
+        try:
+            batch.keep_out_of_reach()  # this worker's own checkout
+        except IsolationError as error:
+            return batch.error_result(autograder, submission, fingerprint, f"{grader}: {error}")
+        return batch.grade_one(autograder, submission, fingerprint, grader=grader, **limits)
 
 
 _AUTOGRADERS: dict[str, grading.Autograder] = {}
@@ -147,7 +153,5 @@ def _autograder(digest, zip_bytes):
     """The worker's unpacked copy of the zip with hash ``digest``, unpacked once."""
     with _UNPACKING:
         if digest not in _AUTOGRADERS:
-            folder = Path(_KEPT.enter_context(tempfile.TemporaryDirectory(prefix="rnnlab-worker-")))
-            (folder / "autograder.zip").write_bytes(zip_bytes)
-            _AUTOGRADERS[digest] = _KEPT.enter_context(grading.unpacked(folder / "autograder.zip"))
+            _AUTOGRADERS[digest] = _KEPT.enter_context(grading.unpacked(io.BytesIO(zip_bytes)))
         return _AUTOGRADERS[digest]

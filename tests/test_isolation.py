@@ -132,7 +132,7 @@ import threading, time
 _found['threads'] = 0
 for _ in range({tasks}):
     try:
-        threading.Thread(target=time.sleep, args=(3,), daemon=True).start()
+        threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
         _found['threads'] += 1
     except RuntimeError:
         break
@@ -288,6 +288,7 @@ def test_a_hostile_batch_holds_on_every_machine(machine, first_questions_zip, fi
     for result in results.values():
         for key, value in HELD[machine].items():
             assert str(result.isolation[key]).startswith(str(value)), (key, result.isolation)
+    assert "REPORT" in snoop.questions[0].output, (snoop.messages, snoop.questions[0].output)
     found = reported(snoop)
     assert found["found"] == [] and found["names"] == [] and found["reached"] == [], found
     for silent in (listener.accept, lambda: datagrams.recv(100), agent.accept, lambda: agent_datagrams.recv(100)):

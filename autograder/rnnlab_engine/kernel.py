@@ -235,6 +235,7 @@ class LimitedKernel:
         self.group = None  # of the last kernel started (emptied and removed once it stops)
         self._kernel_pid = None
         self._sockets = None
+        self._first = None  # the first process of the last kernel started (``_top``)
         self.companions = []  # pids of other processes whose memory counts against the limit
         self._over_limit = None  # (status, message) of the limit the watchdog enforced
         self._timed = None  # (Stopwatch, RunLimits) of the code running now
@@ -270,11 +271,14 @@ class LimitedKernel:
         self.client.km.connection_file = os.path.join(self._sockets, "kernel.json")
         self.client.start_new_kernel(cwd=self._folder, env=_kernel_environment(self._folder),
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._first = psutil.Process(self.client.km.provisioner.process.pid)
         self.client.start_new_kernel_client()
         self._kernel_pid = _find_kernel(self._top())  # it answered: it runs, and nothing else yet
         self._over_limit = None
-        self._stop.clear()
-        threading.Thread(target=self._watch, args=(self._top(),), daemon=True).start()
+        # A watchdog of its own, with a stop of its own: the last kernel's, should it still be
+        # in a tick, never watches (or kills) what took its processes' numbers.
+        self._stop = threading.Event()
+        threading.Thread(target=self._watch, args=(self._top(), self._stop), daemon=True).start()
 
     @property
     def _folder(self):
@@ -414,10 +418,12 @@ class LimitedKernel:
         return run_sync(self.client.km.is_alive)()
 
     def _top(self):
-        """The first process of the kernel's sandbox: everything of the kernel descends from it."""
-        provisioner = getattr(self.client.km, "provisioner", None)
-        process = getattr(provisioner, "process", None)
-        return psutil.Process(process.pid)
+        """The first process of the kernel's sandbox: everything of the kernel descends from it.
+        The one found as the kernel started, or ``NoSuchProcess``: never another process that
+        took its number since."""
+        if self._first is None or not self._first.is_running():
+            raise psutil.NoSuchProcess(self._first.pid if self._first is not None else -1)
+        return self._first
 
     def _top_or_none(self):
         try:
@@ -425,7 +431,7 @@ class LimitedKernel:
         except (psutil.Error, AttributeError):
             return None
 
-    def _watch(self, top):
+    def _watch(self, top, stop):
         # Anonymous memory (what a memory bomb grows) is read every tick, cheaply; shares of
         # the pages several processes map (torch's libraries, in the kernel and the checker
         # alike), and what the kernel wrote, every SHARED_EVERY ticks (and after each cell and
@@ -435,8 +441,10 @@ class LimitedKernel:
         # is watched too.
         shared, written, strays, ticks = 0, 0, [], 0
         group = self.group
-        while not self._stop.wait(WATCHDOG_PERIOD):
+        while not stop.wait(WATCHDOG_PERIOD):
             try:
+                if not top.is_running():  # gone, and its number perhaps another process's
+                    return
                 tree = [top] + top.children(recursive=True)
             except psutil.Error:
                 return  # the kernel is gone
@@ -570,6 +578,8 @@ def _kill_descendants(top):
         return
     for _ in range(500):
         try:
+            if not top.is_running():  # its number may be another process's by now
+                return
             below = top.children(recursive=True)
         except psutil.Error:
             return

@@ -46,6 +46,9 @@ def q10_figures(module, seed):
             "words": real_word_share(text, SHERLOCK["vocabulary"]), "ratio": compression_ratio(text)}
 
 
+# Left out of the variants: adagrad_memory_reset_every_iteration, whose smooth loss rises
+# (a fall of -28 to -5 on 6 platforms, seeds 0-2) so that the test stops at its first figure
+# everywhere, while its sampled text, never judged, passes on some platforms and not on others.
 CALIBRATIONS = [
     Calibration(LAB, "q10.py::test_learns_sherlock_holmes",
                 (Figure("fall", "fall of the smooth loss", 40.0, ">="),
@@ -54,7 +57,9 @@ CALIBRATIONS = [
                  Figure("ratio", "zlib ratio of that text", 0.35, ">=")),
                 q10_figures, ("training_drops_the_state_between_chunks", "clipping_the_parameters",
                               "targets_not_shifted", "updated_parameters_dropped", "pointer_never_moves",
-                              "training_ignores_the_seed", "smoothing_too_fast"),
+                              "training_ignores_the_seed", "smoothing_too_fast",
+                              "training_counts_the_characters_of_the_text", "training_with_the_constant_seq_length",
+                              "clipped_gradients_dropped", "state_kept_across_the_wrap", "smooth_loss_from_zero"),
                 setup=load_sherlock),
 ]
 

@@ -1,5 +1,6 @@
-"""Checks of this lab alone: the shapes of its parameters, and its training loop judged by
-what it hands to the functions it calls.
+"""Checks of this lab alone: the shapes of its parameters, the diagnosis of a loss or a
+sampler that is wrong in a known way, and its training loop judged by what it hands to the
+functions it calls.
 
 ``LoopSpy`` stands in for a lab's ``init_params``, ``forward``, ``sequence_loss``,
 ``backward``, ``clip_gradients`` and ``adagrad_update`` (the reference ones, recorded), and
@@ -29,12 +30,41 @@ def _same_all(a, b):
     return a is not None and b is not None and len(a) == len(b) and all(same_array(x, y, rtol=1e-12, atol=1e-15) for x, y in zip(a, b))
 
 
-class LoopSpy:
-    """Recorded calls of one run of a char-level training loop over ``data`` (indices)."""
+def check_summed_cross_entropy(what, loss, expected, steps, rtol):
+    """Fail unless ``loss`` is ``expected``, the cross-entropy of ``steps`` steps summed in
+    nats; the message names a mean, a loss in bits or the wrong sign when it is that."""
+    if np.isclose(loss, expected, rtol=rtol):
+        return
+    known = [(expected / steps, f"the mean over the {steps} steps: return their sum, not the mean"),
+             (expected / np.log(2), "in bits (a base-2 log): the loss is in nats, np.log"),
+             (expected / steps / np.log(2), f"the mean over the {steps} steps, in bits: sum the steps' -np.log"),
+             (-expected, "the negative: the cross-entropy of a step is -log p_t[target_t]")]
+    cause = next((f"that is {why}" for value, why in known if np.isclose(loss, value, rtol=1e-6)),
+                 "the sum over the steps of -log p_t[target_t], in nats (a sum, not a mean)")
+    raise CheckFailure(f"{what} is {loss:.6g}, expected {expected:.6g}: {cause}.")
 
-    def __init__(self, reference, data, seq_length, learning_rate):
+
+def greedy_without_feedback(params, h, seed_ix, n):
+    """The most likely index at each of ``n`` steps of a sampler that reads ``seed_ix`` at
+    every step instead of the character it drew (what such a sampler writes when cold)."""
+    U, W, V, b, c = (np.asarray(p, dtype=np.float64) for p in params)
+    x = np.zeros((U.shape[1], 1))
+    x[seed_ix, 0] = 1.0
+    indices = []
+    for _ in range(n):
+        h = np.tanh(U @ x + W @ h + b)
+        indices.append(int(np.argmax(V @ h + c)))
+    return indices
+
+
+class LoopSpy:
+    """Recorded calls of one run of a char-level training loop over ``data`` (indices), with
+    a vocabulary of ``vocab_size`` characters (``len(char_to_ix)``, which may hold characters
+    that ``data`` lacks)."""
+
+    def __init__(self, reference, data, seq_length, learning_rate, vocab_size):
         self.reference, self.data = reference, list(data)
-        self.seq_length, self.learning_rate = seq_length, learning_rate
+        self.seq_length, self.learning_rate, self.vocab_size = seq_length, learning_rate, vocab_size
         self.initial = None
         self.steps = []  # one dict per forward call
 
@@ -85,13 +115,24 @@ class LoopSpy:
         ``smooth_losses`` is what the loop returned, ``hidden_size`` and ``seed`` what it got."""
         if not self.steps:
             raise CheckFailure(f"{function} never called forward.")
-        vocab_size = len(set(self.data))
+        vocab_size = self.vocab_size
+        self.check_sizes(function, hidden_size)
         if self.initial is None or not _same_all(self.initial, self.reference.init_params(
                 hidden_size, vocab_size, np.random.default_rng(seed))):
             raise CheckFailure(f"{function}: the parameters should come from init_params(hidden_size, "
                                "vocab_size, np.random.default_rng(seed)), called once before the loop.")
         self._check_iterations(function)
         self._check_smoothing(function, smooth_losses, vocab_size)
+
+    def check_sizes(self, function, hidden_size):
+        """Fail when the loop asked ``init_params`` for other sizes than ``hidden_size`` and the
+        vocabulary's (also after a loop that crashed on them: one-hot indices beyond V)."""
+        sizes = np.shape(self.initial[0]) if self.initial is not None else None
+        if sizes is not None and sizes != (hidden_size, self.vocab_size):
+            raise CheckFailure(
+                f"{function}: init_params made U of shape {sizes}; expected (hidden_size, V) = "
+                f"({hidden_size}, {self.vocab_size}). V is len(char_to_ix), the whole vocabulary, which may "
+                f"hold characters that this text lacks (it has {len(set(self.data))} distinct ones).")
 
     def _check_iterations(self, function):
         pointer, memory, params = 0, None, self.initial
@@ -102,6 +143,10 @@ class LoopSpy:
             inputs = self.data[pointer:pointer + self.seq_length]
             targets = self.data[pointer + 1:pointer + self.seq_length + 1]
             where = f"{function}, iteration {k}"
+            if len(step["inputs"]) != len(inputs):
+                raise CheckFailure(
+                    f"{where}: forward got {len(step['inputs'])} inputs; a chunk is seq_length = "
+                    f"{self.seq_length} characters (use the argument seq_length, not the constant SEQ_LENGTH).")
             if step["inputs"] != inputs:
                 raise CheckFailure(
                     f"{where}: forward got the inputs {step['inputs'][:6]}... but the chunk of characters "
@@ -130,7 +175,8 @@ class LoopSpy:
                 raise CheckFailure(f"{where}: clip the gradients that backward returned "
                                    "(clip_gradients(grads)) before the update.")
             if not _same_all(step["update_grads"], step["clipped"]):
-                raise CheckFailure(f"{where}: adagrad_update must get the clipped gradients.")
+                raise CheckFailure(f"{where}: adagrad_update must get the clipped gradients, what clip_gradients "
+                                   "returned (it returns new arrays; it does not clip the ones it is given).")
             if not _same_all(step["update_params"], step["params"]):
                 raise CheckFailure(f"{where}: adagrad_update must get the parameters this iteration used.")
             zeros = [np.zeros_like(np.asarray(p, dtype=float)) for p in step["params"]]
@@ -138,7 +184,9 @@ class LoopSpy:
                 raise CheckFailure(f"{where}: adagrad_update got a memory that is not " + (
                     "zeros (start with np.zeros_like of each parameter)." if memory is None else
                     "the one it returned in the iteration before: Adagrad's memory sums the squared "
-                    "gradients over the whole training."))
+                    "gradients over the whole training" + (
+                        "; it got zeros again: make the memory once, before the loop." if _same_all(
+                            step["memory"], zeros) else ".")))
             if not np.isclose(float(step["learning_rate"]), self.learning_rate):
                 raise CheckFailure(f"{where}: adagrad_update got the learning rate {step['learning_rate']}, "
                                    f"not learning_rate = {self.learning_rate}.")

@@ -14,7 +14,7 @@ from rnnlab_checks.learning import check_loss_below
 from rnnlab_checks.text import check_sampled_text, vocabulary_of
 from rnnlab_checks.reference import grading_text, reference_globals, reference_solution, trusted
 from rnnlab_checks.torch_models import (ForwardRecorder, as_tensor, character_distance, held_out_loss,
-                                        new_model, notebook_torch, run_forward, run_training)
+                                        model_of_the_checks, new_model, notebook_torch, run_training)
 
 RECURRENT_PARAMETER = re.compile(r"^(.*?)\.?((?:weight|bias)_(?:ih|hh)_l\d+)$")
 
@@ -41,13 +41,18 @@ class Training(NamedTuple):
     watched: object
 
 
-def record_training(env, model_class, train, num_steps=20, encoded=None, vocab_size=12, seq_length=10,
+# The clip of the recorded trainings: the reference's unclipped gradients there have norms
+# 0.435-0.519 (20 steps, seed 0), 4.3 times or more above it, so an unclipped step shows.
+RECORDED_CLIP = 0.1
+
+
+def record_training(env, model_class, train, num_steps=20, encoded=None, vocab_size=12, seq_length=10, seed=0,
                     watch=lambda model: contextlib.nullcontext()):
     """A fresh ``model_class`` (``vocab_size`` characters, E = H = 16) trained by ``train`` on
     ``encoded`` (by default 200 random characters) for ``num_steps`` steps of 4 streams x
-    ``seq_length`` characters, with every forward call recorded (``ForwardRecorder``), the
-    reference ``make_batches`` swapped in while grading, and ``watch(model)`` (a context manager)
-    around the training.
+    ``seq_length`` characters (lr 0.01, clip ``RECORDED_CLIP``, ``seed``), with every forward
+    call recorded (``ForwardRecorder``), the reference ``make_batches`` swapped in while
+    grading, and ``watch(model)`` (a context manager) around the training.
 
     Returns a ``Training``; each call also has ``starts`` (where each row of its inputs starts in
     the text) and ``continues`` (whether it goes on from the call before).
@@ -58,10 +63,11 @@ def record_training(env, model_class, train, num_steps=20, encoded=None, vocab_s
         encoded = torch.randint(0, 12, (200,), generator=torch.Generator().manual_seed(4))
     model = new_model(env, model_class, f"CharRNN({vocab_size}, embedding_dim=16, hidden_size=16)", vocab_size,
                       embedding_dim=16, hidden_size=16, num_layers=1, cell="rnn")
-    what = f"train(model, encoded, num_steps={num_steps}, batch_size=4, seq_length={seq_length}, lr=0.01, seed=0)"
+    what = (f"train(model, encoded, num_steps={num_steps}, batch_size=4, seq_length={seq_length}, lr=0.01, "
+            f"seed={seed}, clip={RECORDED_CLIP})")
     with reference_globals(env, ["make_batches"]), ForwardRecorder(model) as recorder, watch(model) as watched:
         losses = run_training(train, what, model, encoded, num_steps=num_steps, batch_size=4,
-                              seq_length=seq_length, lr=0.01, seed=0, device="cpu")
+                              seq_length=seq_length, lr=0.01, seed=seed, device="cpu", clip=RECORDED_CLIP)
 
     calls = recorder.calls
     if len(calls) != num_steps:
@@ -120,73 +126,101 @@ def how_the_loss_differs(what, step, call, loss, encoded):
             "(-1, V), targets.reshape(-1)): the mean over every character of the chunk.")
 
 
-def constant_output_model(env, model_class):
-    """A ``model_class`` over 7 characters (E = H = 6) with every weight zero but the decoder's
-    bias, set to fixed scores: whatever it reads, its logits are those scores.
+# The models a sampler is judged with write over these characters.
+SAMPLING_CHARS = list("abcdefg")
+# Scores of the constant model: every draw is i.i.d. from softmax(SCORES / temperature).
+SCORES = (2.0, 1.0, 0.0, -1.0, 0.5, 1.5, -0.5)
+# How far the remembering model prefers its character: the others together get 6 e^-40.
+CERTAIN = 40.0
 
-    Returns ``(model, chars, scores)``.
+
+class SamplingModel:
+    """A model of the checks' own making (``model_of_the_checks``) over ``SAMPLING_CHARS``, so
+    that a sampler is judged whatever the notebook's ``CharRNN`` does:
+
+    - ``"constant"``: its logits are ``SCORES`` whatever it reads;
+    - ``"remembering"``: its state remembers whether the last 'a' or 'b' it read was an 'a'
+      (+1) or a 'b' (-1), through any other character, for as long as the state is handed
+      back; it writes 'c' after an 'a', 'd' after a 'b', and 'e' from a zero state (no 'a' or
+      'b' read), each with probability 1 - 6e-18.
+
+    ``model`` is the module to hand the sampler; with ``observe``, ``calls`` records, for every
+    call, the characters read, whether the model was in training mode and whether gradients
+    were enabled in the notebook's torch.
     """
-    import torch
 
-    scores = torch.tensor([2.0, 1.0, 0.0, -1.0, 0.5, 1.5, -0.5])
-    what = "CharRNN(7, embedding_dim=6, hidden_size=6)"
-    model = new_model(env, model_class, what, 7, embedding_dim=6, hidden_size=6, num_layers=1, cell="rnn")
-    state = model.state_dict()
-    biases = [name for name, value in state.items() if tuple(value.shape) == (7,)]
-    if len(biases) != 1:
-        raise CheckFailure(f"{what} should have one parameter of shape (7,), the decoder's bias; its parameters "
-                           f"are {[(name, tuple(value.shape)) for name, value in state.items()]}.")
-    model.load_state_dict({name: scores if name == biases[0] else torch.zeros_like(value)
-                           for name, value in state.items()})
-    return model, list("abcdefg"), scores
+    def __init__(self, env, kind, observe=False):
+        self.kind, self.observe, self.torch = kind, observe, notebook_torch(env)
+        self.calls = []
+        self.model = model_of_the_checks(env, self.forward)
 
+    def forward(self, input_seq, hidden=None):
+        import torch
 
-def remembering_model(env, model_class):
-    """A ``model_class`` over 7 characters (E = H = 6, tanh) whose hidden state remembers
-    whether it last read 'a' or 'b', and which writes 'c' after an 'a' and 'd' after a 'b'
-    (probability 1 - 1e-8) for as long as its state is carried; from a zero state every
-    character is equally likely.  Returns ``(model, chars)``, or ``(None, chars)`` when the
-    notebook's CharRNN does not carry its state from call to call (q2's business)."""
-    import torch
-
-    what = "CharRNN(7, embedding_dim=6, hidden_size=6)"
-    model = new_model(env, model_class, what, 7, embedding_dim=6, hidden_size=6, num_layers=1, cell="rnn")
-    state = model.state_dict()
-    renamed, _ = char_rnn_layout(state, what)
-    canonical = {name: torch.zeros_like(tensor) for name, tensor in renamed.items()}
-    canonical["embedding.weight"][0, 0], canonical["embedding.weight"][1, 0] = 1.0, -1.0  # 'a' +, 'b' -
-    canonical["rnn.weight_ih_l0"][0, 0] = 6.0  # the last 'a' or 'b' sets unit 0 to about +-1 ...
-    canonical["rnn.weight_hh_l0"][0, 0] = 3.0  # ... and it stays there (tanh(3 x 0.995) = 0.995)
-    canonical["decoder.weight"][2, 0], canonical["decoder.weight"][3, 0] = 20.0, -20.0  # 'c' or 'd'
-    # char_rnn_layout renames the state's own tensors: their identity gives back the student's names.
-    by_identity = {id(tensor): name for name, tensor in state.items()}
-    model.load_state_dict({by_identity[id(tensor)]: canonical[name] for name, tensor in renamed.items()})
-    chars = list("abcdefg")
-    model.eval()
-    first, hidden = run_forward(model, what, torch.tensor([[0]]), None)
-    then, _ = run_forward(model, what, torch.tensor([[2]]), hidden)
-    if int(first[0, -1].argmax()) != 2 or int(then[0, -1].argmax()) != 2:
-        return None, chars
-    return model, chars
+        inputs = torch.as_tensor(as_tensor(input_seq, "the characters a sampler handed the model", dims=2)).long()
+        if self.observe:
+            self.calls.append({"read": "".join(SAMPLING_CHARS[int(i)] for i in inputs[0]),
+                               "training": bool(self.model.training),
+                               "gradients": bool(self.torch.is_grad_enabled())})
+        batch, steps = inputs.shape
+        vocab_size = len(SAMPLING_CHARS)
+        if self.kind == "constant":
+            return torch.tensor(SCORES).expand(batch, steps, vocab_size).clone(), torch.zeros(1, batch, 1)
+        state = torch.zeros(batch) if hidden is None else torch.as_tensor(hidden).reshape(batch).float().clone()
+        logits = torch.zeros(batch, steps, vocab_size)
+        for t in range(steps):
+            state = torch.where(inputs[:, t] == 0, 1.0, torch.where(inputs[:, t] == 1, -1.0, state))
+            logits[:, t, 2] = CERTAIN * (state > 0)
+            logits[:, t, 3] = CERTAIN * (state < 0)
+            logits[:, t, 4] = CERTAIN * (state == 0)
+        return logits, state.reshape(1, batch, 1)
 
 
-def check_sample_remembers(env, sample, model, chars):
-    """Fail unless ``sample`` with the ``remembering_model`` writes 'a' + 'c' * 30 after the
-    prime 'a' (what the reference sampler writes, with any generator), and says what it did
-    otherwise."""
+def sampled(sample, what, model, prime, length, temperature, seed, torch):
+    """What ``sample(model, SAMPLING_CHARS, prime, length, ...)`` returns with a generator
+    seeded with ``seed``, checked to be a str of ``prime`` and ``length`` characters of
+    ``SAMPLING_CHARS``."""
+    try:
+        text = sample(model, SAMPLING_CHARS, prime, length, temperature=temperature,
+                      generator=torch.Generator().manual_seed(seed), device="cpu")
+    except CheckFailure:
+        raise
+    except Exception as error:
+        raise CheckFailure(f"{what} raised {type(error).__name__}: {error}") from None
+    if (not isinstance(text, str) or not text.startswith(prime) or len(text) != len(prime) + length
+            or set(text) - set(SAMPLING_CHARS)):
+        raise CheckFailure(f"{what} should return a str: the prime {prime!r} followed by {length} characters of "
+                           f"chars; got {text!r}.")
+    return text
+
+
+def check_sample_remembers(env, sample, prime):
+    """Fail unless ``sample`` with the remembering ``SamplingModel`` writes 30 'c's after
+    ``prime`` (whose last 'a' or 'b' is an 'a'), what a sampler that reads the whole prime and
+    hands the state from one drawn character to the next writes with any generator; and say
+    what it did otherwise."""
     torch = notebook_torch(env)
-    what = "sample(model, chars, 'a', 30, generator=torch.Generator().manual_seed(3))"
-    text = sample(model, chars, "a", 30, temperature=1.0, generator=torch.Generator().manual_seed(3), device="cpu")
-    if text == "a" + "c" * 30:
+    model = SamplingModel(env, "remembering").model
+    what = f"sample(model, chars, {prime!r}, 30, generator=torch.Generator().manual_seed(3))"
+    text = sampled(sample, what, model, prime, 30, 1.0, 3, torch)
+    drawn = text[len(prime):]
+    if drawn == "c" * 30:
         return
-    told = (f"{what}, with a model that writes 'c' for as long as its hidden state remembers the 'a' it read, "
-            f"wrote {str(text)[:40]!r}")
-    if str(text)[:2] == "ac":
-        raise CheckFailure(f"{told}: after the first drawn character it sampled from a zero state, as if the model "
-                           "had read nothing. Feed each drawn character back with the hidden state the model "
-                           "returned for the one before: logits, hidden = model(next_input, hidden).")
-    raise CheckFailure(f"{told}: its first drawn character does not follow from the prime. Read the whole prime "
-                       "first, then draw from the logits of its last character, passing the hidden state on.")
+    told = (f"{what}, with a model that writes 'c' for as long as its hidden state remembers the last 'a' it "
+            f"read (through any other character), wrote {text[:40]!r}")
+    if drawn[0] == "c":
+        raise CheckFailure(f"{told}: after the first drawn character it sampled from a zero state (the model "
+                           "writes 'e' there), as if the model had read nothing. Feed each drawn character back "
+                           "with the hidden state the model returned for the one before: logits, hidden = "
+                           "model(next_input, hidden).")
+    if drawn[0] == "d":
+        raise CheckFailure(f"{told}: its first character was drawn after the prime's 'b', not after its last "
+                           "character: draw from the logits of the prime's last character (logits[0, -1]).")
+    raise CheckFailure(f"{told}: its first drawn character does not follow from the prime: the model had read "
+                       "none of the prime's 'a' (it writes 'e' from a zero state), as if it had been handed the "
+                       "prime's last character alone, or nothing. Hand the model the whole prime (in one call, "
+                       "or one character at a time passing the hidden state on), then draw from the logits of "
+                       "its last character.")
 
 
 # Held-out text: inside the last 10% of the corpus (from character 2,709,950), which the

@@ -61,7 +61,7 @@ CALIBRATIONS = [
                 (Figure("loss", "best validation loss in 20 epochs (nats/token)", 0.33),
                  Figure("right", "a^n b continued right, of 11", 10, ">=")),
                 q7_figures, ("training_discards_the_update",)),
-    Calibration(LAB, "q11.py::test_torch_training_learns",
+    Calibration(LAB, "q11.py::test_torch_training_follows_its_arguments_and_learns",
                 (Figure("loss", "training loss of the third epoch (nats/token)", 0.40),),
                 q11_figures, ("torch_lstm_batch_first", "torch_optimiser_on_another_model")),
 ]

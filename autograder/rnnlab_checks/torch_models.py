@@ -104,6 +104,74 @@ class LeftoverGradients:
         self.norms.append(float(self.torch.nn.utils.clip_grad_norm_(self.model.parameters(), math.inf)))
 
 
+class OptimizerSteps:
+    """Records every ``optimizer.step()`` the notebook's torch makes, as the step sees it: the
+    optimizer's kind (``Adam``, ...), the learning rate it was built with, how many steps it
+    had already taken (the largest ``step`` in its state: 0 for a fresh one, or one whose kind
+    keeps no count) and the total norm of ``model``'s gradients at that moment (after any
+    clipping).  ``steps`` is the list of them, as dicts.
+
+    ``with OptimizerSteps(env, model) as steps:`` hooks every optimizer (torch's global step
+    pre-hook) for the length of the block; one built inside the student's loop is seen too.
+    """
+
+    def __init__(self, env, model):
+        self.torch, self.model = notebook_torch(env), model
+        self.steps = []
+        self._handle = None
+
+    def __enter__(self):
+        optimizers = kernel_module(self.torch, "torch.optim.optimizer")
+        self._handle = optimizers.register_optimizer_step_pre_hook(self._record)
+        return self
+
+    def __exit__(self, *exc):
+        self._handle.remove()
+
+    def _record(self, optimizer, args, kwargs):
+        counts = [value.get("step", 0) for value in dict(optimizer.state).values() if isinstance(value, dict)]
+        self.steps.append({
+            "kind": repr(optimizer).split(" ", 1)[0],
+            "lr": dict(optimizer.defaults).get("lr"),
+            "steps_before": max((int(float(count)) for count in counts), default=0),
+            "gradient_norm": float(self.torch.nn.utils.clip_grad_norm_(self.model.parameters(), math.inf)),
+        })
+
+
+def check_optimizer_steps(what, steps, num_steps, kind, lr, clip, pass_starts=()):
+    """Fail unless the ``OptimizerSteps`` record ``steps`` of a training of ``num_steps`` steps
+    shows one optimizer of ``kind`` built with ``lr``, stepped once per step and carrying its
+    state from the first step to the last, with gradients of norm at most ``clip`` at every
+    step.  ``pass_starts``: the steps (1, 2, ...) that begin a pass over the text, to say
+    where a new optimizer was built."""
+    if len(steps) != num_steps:
+        raise CheckFailure(f"{what}: optimizer.step() was called {len(steps)} times in {num_steps} steps; build one "
+                           f"torch.optim.{kind} over model.parameters() before the loop, and call its step() once "
+                           "per chunk, after loss.backward().")
+    for step, seen in enumerate(steps, 1):
+        if seen["kind"] != kind:
+            raise CheckFailure(f"{what}: step {step} was taken by {seen['kind']}; the docstring asks for "
+                               f"torch.optim.{kind}.")
+        if seen["lr"] is None or abs(float(seen["lr"]) - lr) > 1e-12 * lr:
+            raise CheckFailure(f"{what}: the optimizer was built with lr={seen['lr']}, not the lr={lr} given to "
+                               f"train: pass lr on, torch.optim.{kind}(model.parameters(), lr=lr).")
+    restarts = [step for step in range(2, len(steps) + 1)
+                if steps[step - 1]["steps_before"] != steps[step - 2]["steps_before"] + 1]
+    if restarts:
+        where = ("at the start of every pass over the text" if set(restarts) <= set(pass_starts)
+                 else "at every step" if len(restarts) == num_steps - 1 else f"before steps {restarts[:5]}")
+        raise CheckFailure(f"{what}: the optimizer that took step {restarts[0]} had taken "
+                           f"{steps[restarts[0] - 1]['steps_before']} steps before it, not {restarts[0] - 1}: a new "
+                           f"{kind} was built {where}, so its running averages of the gradients (its state) "
+                           "started again. Build the optimizer once, before the loop over the steps.")
+    for step, seen in enumerate(steps, 1):
+        if seen["gradient_norm"] > clip * (1 + 1e-3):
+            raise CheckFailure(f"{what}: the gradients that optimizer.step() used at step {step} have norm "
+                               f"{seen['gradient_norm']:.4g}, above clip={clip}: clip them between loss.backward() "
+                               "and optimizer.step(), with nn.utils.clip_grad_norm_(model.parameters(), clip) (the "
+                               "norm of all of them together, to the clip given).")
+
+
 def check_gradients_cleared(what, leftovers):
     """Fail if a backward() of ``leftovers`` (a ``LeftoverGradients``) began with the
     gradients of an earlier step still in ``.grad``."""
@@ -144,6 +212,25 @@ def character_distance(text, reference):
 def nats_and_bits(loss):
     """A loss in nats per character, with its value in bits, for a message."""
     return f"{loss:.3f} nats ({loss / math.log(2):.3f} bits) per character"
+
+
+def kernel_module(torch, name):
+    """The module ``name`` as imported by the notebook's ``torch`` (while grading, a handle to
+    it in the student's kernel): what the checks reach there beyond torch's own names."""
+    return torch.importlib.import_module(name)
+
+
+def model_of_the_checks(env, forward):
+    """A ``torch.nn.Module`` of the notebook's torch whose ``forward(inputs, hidden)`` is
+    ``forward``, a function of the checks: a model whose behaviour the checks fix, for judging
+    a function that takes a model (a sampler) apart from the notebook's own ``CharRNN``.  It
+    has parameters (a 1 x 1 ``Linear``), so that ``model.to(device)`` and
+    ``next(model.parameters())`` work; ``model.training`` is what ``train()``/``eval()`` set."""
+    torch = notebook_torch(env)
+    model = torch.nn.Module()
+    model.add_module("weights", torch.nn.Linear(1, 1))
+    kernel_module(torch, "builtins").setattr(model, "forward", forward)
+    return model
 
 
 def notebook_torch(env):

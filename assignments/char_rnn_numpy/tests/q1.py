@@ -32,8 +32,27 @@ def test_vocabulary_maps_are_inverse_and_cover_the_text(build_vocabulary, one_ho
     if list(chars) != sorted(set(text)):
         raise CheckFailure(f"build_vocabulary: chars has {len(chars)} entries in the order {''.join(chars)!r}; "
                            "expected every distinct character once, sorted (newline and tab included).")
-    if len(ix_to_char) != len(chars) or any(ix_to_char[char_to_ix[ch]] != ch for ch in chars):
-        raise CheckFailure("build_vocabulary: ix_to_char should undo char_to_ix: ix_to_char[char_to_ix[ch]] == ch "
-                           "for each of the V characters.")
+    position, char_to_ix = {ch: i for i, ch in enumerate(chars)}, dict(char_to_ix)
+    wrong = [ch for ch in chars if char_to_ix.get(ch) != position[ch]]
+    if wrong:
+        raise CheckFailure(f"build_vocabulary: char_to_ix[{wrong[0]!r}] is {char_to_ix.get(wrong[0])!r}, but "
+                           f"{wrong[0]!r} is at index {position[wrong[0]]} of chars: build both from the one "
+                           "sorted list.")
+
+    def read_back(ch):
+        try:
+            return ix_to_char[char_to_ix[ch]]
+        except (KeyError, IndexError, TypeError):
+            return None
+
+    wrong = [ch for ch in chars if read_back(ch) != ch]
+    if len(ix_to_char) != len(chars) or wrong:
+        shown = ""
+        if wrong:
+            ix, got = char_to_ix[wrong[0]], read_back(wrong[0])
+            shown = f"; ix_to_char[{ix}] " + ("is missing" if got is None else f"is {got!r}") + f", not {wrong[0]!r}"
+        raise CheckFailure(f"build_vocabulary: ix_to_char has {len(ix_to_char)} entries{shown}. ix_to_char maps "
+                           "each index to its character, undoing char_to_ix: ix_to_char[char_to_ix[ch]] == ch for "
+                           "each of the V characters (keys are the indices 0 .. V-1).")
     for ix in (0, len(chars) - 1):
         check_close(f"one_hot({ix}, {len(chars)})", one_hot(ix, len(chars)), np.eye(len(chars))[:, [ix]])

@@ -30,6 +30,7 @@ def test_forward_returns_dicts_of_steps(env, forward):
 def test_forward_values_from_the_given_state(env, forward):
     import numpy as np
     from lab_checks import char_rnn_shapes
+    from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import check_close
     from rnnlab_checks.fixtures import random_params
     from rnnlab_checks.reference import reference_globals, trusted
@@ -45,26 +46,27 @@ def test_forward_values_from_the_given_state(env, forward):
         what = "the first step must start from hprev" if t == 0 else f"h_{t} = tanh(U x_{t} + W h_{t - 1} + b)"
         check_close(f"forward: hs[{t}] ({what})", hs[t], expected[1][t])
         check_close(f"forward: ps[{t}] (softmax(V h_{t} + c))", ps[t], expected[2][t])
+    if not isinstance(hs, dict) or -1 not in hs:
+        raise CheckFailure("forward: hs should be a dict with the key -1 for hprev.")
+    check_close("forward: hs[-1] (a copy of hprev, the state the sequence starts from; backward reads it as "
+                "the state before step 0)", hs[-1], hprev)
 
 
 @public(points=1)
 def test_sequence_loss_of_two_steps(sequence_loss):
     import numpy as np
-    from rnnlab_checks import CheckFailure
+    from lab_checks import check_summed_cross_entropy
     from rnnlab_checks.arrays import as_number, check_callable
     check_callable("sequence_loss", sequence_loss)
     ps = {0: np.array([[0.5], [0.25], [0.25]]), 1: np.array([[0.1], [0.8], [0.1]])}
     loss = as_number("sequence_loss(ps, [0, 1])", sequence_loss(ps, [0, 1]))
-    expected = -np.log(0.5) - np.log(0.8)
-    if not np.isclose(loss, expected, rtol=1e-7):
-        raise CheckFailure(f"sequence_loss(ps, [0, 1]) is {loss:.6g}, expected -ln 0.5 - ln 0.8 = {expected:.6g}: "
-                           "the sum over the steps of -log ps[t][targets[t]] (a sum, not a mean).")
+    check_summed_cross_entropy("sequence_loss(ps, [0, 1])", loss, -np.log(0.5) - np.log(0.8), 2, 1e-7)
 
 
 @hidden(points=1)
 def test_sequence_loss_sums_the_cross_entropy(env, sequence_loss):
     import numpy as np
-    from rnnlab_checks import CheckFailure
+    from lab_checks import check_summed_cross_entropy
     from rnnlab_checks.arrays import VALUE_RTOL, as_number
     from rnnlab_checks.reference import trusted
     rng = np.random.default_rng(2)
@@ -73,6 +75,4 @@ def test_sequence_loss_sums_the_cross_entropy(env, sequence_loss):
     targets = [1, 0, 5, 5, 2]
     expected = -sum(np.log(ps[t][ix, 0]) for t, ix in enumerate(targets))
     loss = as_number("sequence_loss", sequence_loss(ps, targets))
-    if not np.isclose(loss, expected, rtol=VALUE_RTOL):
-        raise CheckFailure(f"sequence_loss: got {loss:.6g} for 5 steps, expected {expected:.6g}: the "
-                           "sum over the steps of -log p_t[target_t] (a sum, not a mean).")
+    check_summed_cross_entropy("sequence_loss (5 steps)", loss, expected, len(targets), VALUE_RTOL)

@@ -23,10 +23,17 @@ def test_entries_beyond_the_limit_are_clipped(clip_gradients):
 def test_every_gradient_and_the_limit_argument(clip_gradients):
     import numpy as np
     from lab_checks import char_rnn_shapes
-    from rnnlab_checks.arrays import check_close
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.arrays import check_close, same_array
     rng = np.random.default_rng(7)
+    # N(0, 4^2) entries: every array has some beyond 5 (db and dc, with 9 and 6 entries, one
+    # each) and more beyond 1.5, so that each limit changes each array.
     grads = tuple(rng.normal(0, 4, shape) for shape in char_rnn_shapes(9, 6))
     for limit in (5.0, 1.5):
         clipped = clip_gradients(grads, limit)
         for name, value, grad in zip(["dU", "dW", "dV", "db", "dc"], clipped, grads):
+            if limit != 5.0 and same_array(value, np.clip(grad, -5.0, 5.0)):
+                raise CheckFailure(f"clip_gradients(grads, limit={limit}): {name} is clipped to +-5, not to "
+                                   f"+-{limit}: clip to [-limit, limit] with the argument limit, not the "
+                                   "constant CLIP_LIMIT.")
             check_close(f"clip_gradients(grads, limit={limit}): {name}", value, np.clip(grad, -limit, limit))

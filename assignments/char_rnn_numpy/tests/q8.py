@@ -22,6 +22,18 @@ def test_indices_in_range_and_reproducible(env, sample):
     if list(first) != list(again):
         raise CheckFailure("sample: two calls with generators of the same seed drew different characters; "
                            "draw with the rng you are given (rng.choice), not with np.random.")
+    with reference_globals(env, ["one_hot", "softmax"]):
+        try:
+            fresh = [list(sample(params, np.zeros((5, 1)), 2, 40)) for _ in range(2)]
+        except (AttributeError, TypeError) as error:
+            raise CheckFailure(f"sample(params, h, seed_ix, n) without an rng raised {type(error).__name__}: "
+                               f"{error}. With rng=None, draw with a fresh generator: rng = "
+                               "np.random.default_rng() if rng is None else rng.") from None
+    # Two correct samplers' 40 draws coincide with probability below (the largest sum over
+    # the characters of p^2 on this model, 0.51)^40 = 2e-12.
+    if fresh[0] == fresh[1]:
+        raise CheckFailure("sample: two calls without an rng drew the same 40 characters; with rng=None, draw "
+                           "with a fresh generator, np.random.default_rng() (no seed), not one of a fixed seed.")
 
 
 @hidden(points=1)
@@ -49,7 +61,7 @@ def test_draws_follow_the_tempered_softmax(env, sample):
 @hidden(points=1)
 def test_low_temperature_takes_the_most_likely_character(env, sample):
     import numpy as np
-    from lab_checks import char_rnn_shapes
+    from lab_checks import char_rnn_shapes, greedy_without_feedback
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.fixtures import notebook_generator, random_params
     from rnnlab_checks.reference import reference_globals, trusted
@@ -64,6 +76,13 @@ def test_low_temperature_takes_the_most_likely_character(env, sample):
             raise CheckFailure(f"sample at temperature 0.001 raised ValueError: {error}. Divide the scores by "
                                "the temperature, then take a softmax that subtracts the max.") from None
     if cold != list(greedy):
-        raise CheckFailure(f"sample: at temperature 0.001 the draws should be the most likely character at "
-                           f"every step, {list(greedy)}; got {cold}. Divide the scores by the "
-                           "temperature before the softmax, and feed each drawn character back in.")
+        known = [(reference_sample(params, np.zeros_like(h), 4, 25, 1e-3, np.random.default_rng(0)),
+                  "from a zero state: start from the hidden state h you are given"),
+                 (greedy_without_feedback(params, h, 4, 25),
+                  "when every step reads seed_ix: feed each drawn character back in as the next input"),
+                 ([4, *greedy[:-1]], "with seed_ix first: return the n characters drawn after it")]
+        cause = next((f"; that is what the model writes {why}." for written, why in known if cold == list(written)),
+                     ". Divide the scores by the temperature before the softmax, and feed each drawn "
+                     "character back in.")
+        raise CheckFailure(f"sample(params, h, seed_ix=4, n=25, temperature=0.001): the draws should be the most "
+                           f"likely character at every step, {list(greedy)}; got {cold}{cause}")

@@ -78,3 +78,31 @@ def test_hidden_state_carries_over(env, CharRNN):
         raise CheckFailure(f"{what}: reading 9 characters at once and reading them as 4 + 5, handing the "
                            "hidden state returned after the first 4 to the second call, should give the "
                            "same logits; they differ. Pass `hidden` on to the recurrent layer.")
+
+
+@hidden(points=1)
+def test_dropout_in_training_mode_only(env, CharRNN):
+    import torch
+    from rnnlab_checks import CheckFailure
+    from rnnlab_checks.torch_models import new_model, run_forward
+    what = "CharRNN(12, embedding_dim=8, hidden_size=16, cell='rnn', dropout=0.5)"
+    model = new_model(env, CharRNN, what, 12, embedding_dim=8, hidden_size=16, num_layers=1, cell="rnn", dropout=0.5)
+    inputs = torch.randint(0, 12, (3, 6), generator=torch.Generator().manual_seed(3))
+
+    def twice(mode):
+        getattr(model, mode)()
+        return [run_forward(model, f"{what} in {mode} mode", inputs, None)[0].detach() for _ in range(2)]
+
+    # Dropout of half the 3 x 6 x 16 outputs: two calls in training mode give the same
+    # logits with probability 2^-288; in evaluation mode a model is deterministic.
+    first, second = twice("train")
+    if torch.equal(first, second):
+        raise CheckFailure(f"{what}: in training mode two calls on the same inputs gave the same logits: the "
+                           "dropout argument is not used. Apply nn.Dropout(dropout) to the recurrent layer's "
+                           "output, before the decoder.")
+    first, second = twice("eval")
+    if not torch.equal(first, second):
+        raise CheckFailure(f"{what}: after model.eval(), two calls on the same inputs gave different logits: the "
+                           "model's dropout stays on in evaluation mode (F.dropout(x, p) drops whatever the mode, "
+                           "since its training argument defaults to True). Use the module nn.Dropout(dropout), "
+                           "which model.eval() turns off, or F.dropout(x, p, training=self.training).")

@@ -39,7 +39,7 @@ def test_vocabulary_with_unk(sequences_to_dicts):
 
 
 @hidden(points=1)
-def test_frequency_order(sequences_to_dicts):
+def test_frequency_order_with_ties(sequences_to_dicts):
     from rnnlab_checks import CheckFailure
     sequences = [["x", "y", "y", "z", "z", "z"], ["z", "y"]]
     word_to_idx, idx_to_word, _, vocab_size = sequences_to_dicts(sequences)
@@ -47,3 +47,9 @@ def test_frequency_order(sequences_to_dicts):
     if order != ["z", "y", "x", "UNK"]:
         raise CheckFailure(f"sequences_to_dicts: words by index are {order}, expected "
                            "['z', 'y', 'x', 'UNK']: most frequent first, 'UNK' last.")
+    word_to_idx, idx_to_word, _, vocab_size = sequences_to_dicts([["y", "x", "z", "z"], ["w"]])
+    order = [idx_to_word[i] for i in range(vocab_size)]
+    if order != ["z", "y", "x", "w", "UNK"]:
+        raise CheckFailure(f"sequences_to_dicts([['y', 'x', 'z', 'z'], ['w']]): words by index are {order}, "
+                           "expected ['z', 'y', 'x', 'w', 'UNK']: most frequent first, ties in the order of first "
+                           "appearance (Counter.most_common keeps it), 'UNK' last.")

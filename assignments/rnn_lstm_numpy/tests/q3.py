@@ -20,7 +20,7 @@ def test_one_hot(one_hot_encode, one_hot_encode_sequence):
 
 
 @hidden(points=1)
-def test_datasets(create_datasets):
+def test_datasets_split_and_shifted(create_datasets):
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import check_callable
     check_callable("create_datasets", create_datasets)
@@ -29,8 +29,16 @@ def test_datasets(create_datasets):
     sizes = [len(s) for s in splits]
     if sizes != [80, 10, 10]:
         raise CheckFailure(f"create_datasets: split sizes are {sizes}, expected [80, 10, 10].")
-    inputs, targets = splits[1][0]
-    if list(inputs) != sequences[80][:-1] or list(targets) != sequences[80][1:]:
-        raise CheckFailure(f"create_datasets: the first validation item is ({list(inputs)}, "
-                           f"{list(targets)}); expected (sequence[:-1], sequence[1:]) of sequence "
-                           "80, in the original order.")
+    starts = {"training": 0, "validation": 80, "test": 90}
+    for (name, start), split in zip(starts.items(), splits):
+        for k in range(len(split)):
+            inputs, targets = split[k]
+            if list(inputs) != sequences[start + k][:-1] or list(targets) != sequences[start + k][1:]:
+                raise CheckFailure(f"create_datasets: item {k} of the {name} set is ({list(inputs)}, "
+                                   f"{list(targets)}); expected (sequence[:-1], sequence[1:]) of sequence "
+                                   f"{start + k}, in the original order.")
+    splits = create_datasets(sequences, p_train=0.5, p_val=0.3)
+    sizes = [len(s) for s in splits]
+    if sizes != [50, 30, 20]:
+        raise CheckFailure(f"create_datasets(100 sequences, p_train=0.5, p_val=0.3): split sizes are {sizes}, "
+                           "expected [50, 30, 20]; split by the p_train and p_val given, not by 0.8 and 0.1.")

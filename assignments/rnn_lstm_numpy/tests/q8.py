@@ -34,8 +34,8 @@ def test_greedy_continuation(env, greedy_generate):
             if word == "EOS" and k != len(generated) - 1:
                 raise CheckFailure("greedy_generate: kept generating after 'EOS'; stop there.")
         if generated[-1:] != ["EOS"] and len(generated) != 8:
-            raise CheckFailure(f"greedy_generate stopped after {len(generated)} words without 'EOS' "
-                               "and before max_length=8.")
+            raise CheckFailure(f"greedy_generate(max_length=8) returned {len(generated)} words and no 'EOS' at "
+                               "the end; go on until 'EOS' (included) or max_length new words, and stop there.")
 
 
 @hidden(points=1)

@@ -31,12 +31,10 @@ def test_forward_returns_dicts_of_steps(env, forward):
 @test_case(points=1, hidden=False)
 def test_sequence_loss_of_two_steps(sequence_loss):
     import numpy as np
-    from rnnlab_checks import CheckFailure
+    from lab_checks import check_summed_cross_entropy
     from rnnlab_checks.arrays import as_number, check_callable
     check_callable('sequence_loss', sequence_loss)
     ps = {0: np.array([[0.5], [0.25], [0.25]]), 1: np.array([[0.1], [0.8], [0.1]])}
     loss = as_number('sequence_loss(ps, [0, 1])', sequence_loss(ps, [0, 1]))
-    expected = -np.log(0.5) - np.log(0.8)
-    if not np.isclose(loss, expected, rtol=1e-07):
-        raise CheckFailure(f'sequence_loss(ps, [0, 1]) is {loss:.6g}, expected -ln 0.5 - ln 0.8 = {expected:.6g}: the sum over the steps of -log ps[t][targets[t]] (a sum, not a mean).')
+    check_summed_cross_entropy('sequence_loss(ps, [0, 1])', loss, -np.log(0.5) - np.log(0.8), 2, 1e-07)
 

@@ -25,4 +25,11 @@ def test_indices_in_range_and_reproducible(env, sample):
         raise CheckFailure(f'sample: every index must be an int in 0..V-1 (V = 7); got {list(first)[:10]} ...')
     if list(first) != list(again):
         raise CheckFailure('sample: two calls with generators of the same seed drew different characters; draw with the rng you are given (rng.choice), not with np.random.')
+    with reference_globals(env, ['one_hot', 'softmax']):
+        try:
+            fresh = [list(sample(params, np.zeros((5, 1)), 2, 40)) for _ in range(2)]
+        except (AttributeError, TypeError) as error:
+            raise CheckFailure(f'sample(params, h, seed_ix, n) without an rng raised {type(error).__name__}: {error}. With rng=None, draw with a fresh generator: rng = np.random.default_rng() if rng is None else rng.') from None
+    if fresh[0] == fresh[1]:
+        raise CheckFailure('sample: two calls without an rng drew the same 40 characters; with rng=None, draw with a fresh generator, np.random.default_rng() (no seed), not one of a fixed seed.')
 

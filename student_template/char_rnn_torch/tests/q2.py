@@ -3,7 +3,7 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q2"
-points = 4
+points = 5
 
 @test_case(points=1, hidden=False)
 def test_vanilla_rnn_layers_shapes_and_nonlinearity(env, CharRNN):

@@ -3,7 +3,7 @@ from otter.test_files import test_case
 OK_FORMAT = False
 
 name = "q4"
-points = 5
+points = 6
 
 @test_case(points=1, hidden=False)
 def test_train_runs_and_loss_falls(env, CharRNN, train):

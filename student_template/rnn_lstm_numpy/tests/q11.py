@@ -8,6 +8,7 @@ points = 2
 @test_case(points=1, hidden=False)
 def test_torch_model_structure_and_shapes(TorchLSTM):
     import torch
+    from lab_checks import check_torch_lstm_decodes_every_step
     from rnnlab_checks import CheckFailure
     from rnnlab_checks.arrays import check_callable, check_shape
     check_callable('TorchLSTM', TorchLSTM)
@@ -28,4 +29,5 @@ def test_torch_model_structure_and_shapes(TorchLSTM):
         moved = (model(changed) - logits).abs().amax(dim=2)
     if moved[1:, 0].max() < 1e-07 or moved[:, 1:].max() > 1e-06:
         raise CheckFailure('TorchLSTM: changing x[0, 0] (time 0 of sequence 0) should change the later outputs of sequence 0 only; yours mixes up the time and batch dimensions. Inputs are (T, B, V): leave batch_first=False or transpose.')
+    check_torch_lstm_decodes_every_step(TorchLSTM, vocab_size=5, hidden_size=12)
 

@@ -1,29 +1,52 @@
-"""Batch throughput: N generated submissions (correct ones and the catalogue's buggy ones),
-graded with ``--jobs 1`` and ``--jobs 2`` (``otter_comparison.py`` sets one submission
-against plain ``otter run``).
+"""Batch throughput: N generated submissions (every third correct, the others cycling through
+the catalogue's buggy ones), graded by ``rnnlab grade`` with ``--jobs 1`` and ``--jobs 2``, by
+this checkout and, with ``--against REF``, by the commit REF (a git worktree) in the same run;
+each commit grades the submissions its own lab makes (its notebook, its catalogue), and the
+verdicts of the two are compared submission by submission (``otter_comparison.py`` sets one
+submission against plain ``otter run``).
 
-    python benchmarks/batch_benchmark.py [N]      (default N = 100)
+    python benchmarks/batch_benchmark.py [N] [--against REF] [--jobs 1 2] [--lab LAB]
+                                          (default N = 100, every job count, rnn_lstm_numpy)
 
-Prints submissions per minute and the peak resident memory of everything grading runs
-(this process, the kernels and their children), sampled every 0.1 s.
+Prints submissions per minute and the peak resident memory of everything grading runs (the
+grader, its kernels and their children), sampled every 0.1 s; then each commit's throughput
+against REF's.
 """
 
-import itertools
-import shutil
+import argparse
+import json
+import os
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-import nbformat
 import psutil
 
-from rnnlab.batch.batch import collect, grade_all
+from rnnlab.authoring.labs import ROOT
+
+# Builds the lab's zip and writes N submissions with the code of the tree on PYTHONPATH (an
+# API both old and new have): every third the solution, the others the catalogue's variants.
+PREPARE = """
+import itertools, shutil, sys
+from pathlib import Path
+import nbformat
 from rnnlab.authoring.build import build_lab
 from rnnlab.authoring.variants import buggy_notebook, catalogue
-
-LAB = "rnn_lstm_numpy"
+lab, dist, folder, count = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+built = build_lab(lab, dist=dist, refresh_template=False)
+variants = itertools.cycle(catalogue(lab))
+folder.mkdir()
+for index in range(count):
+    path = folder / f"student{index:03d}.ipynb"
+    if index % 3 == 0:
+        shutil.copy(built.solution_notebook, path)
+    else:
+        nbformat.write(buggy_notebook(built.solution_notebook, next(variants)), path)
+print(built.autograder_zip)
+"""
 
 
 class PeakMemory:
@@ -51,37 +74,67 @@ class PeakMemory:
         self._thread.join()
 
 
-def generate(folder, solution, count):
-    """``count`` submissions: every third one correct, the rest cycling through the catalogue."""
-    variants = itertools.cycle(catalogue(LAB))
-    for index in range(count):
-        path = folder / f"student{index:03d}.ipynb"
-        if index % 3 == 0:
-            shutil.copy(solution, path)
-        else:
-            nbformat.write(buggy_notebook(solution, next(variants)), path)
+def grade(tree, lab, count, out, jobs, work):
+    """Seconds, peak memory and scores ({submission: {question: score}}) of ``rnnlab grade``
+    with the code of ``tree`` (a checkout) on the ``count`` submissions its lab makes."""
+    environment = {**os.environ, "PYTHONPATH": str(tree / "autograder"), "OMP_NUM_THREADS": "1"}
+    dist, submissions = work / f"dist-{tree.name}", work / f"submissions-{tree.name}"
+    if not dist.exists():
+        prepared = subprocess.run([sys.executable, "-c", PREPARE, lab, str(dist), str(submissions), str(count)],
+                                  env=environment, cwd=tree, capture_output=True, text=True, check=True)
+        (dist / "zip").write_text(prepared.stdout.strip().splitlines()[-1])
+    command = [sys.executable, "-m", "rnnlab.cli", "grade", lab, str(submissions), "--jobs", str(jobs),
+               "--autograder", (dist / "zip").read_text(), "--out", str(out)]
+    with PeakMemory() as memory:
+        started = time.perf_counter()
+        subprocess.run(command, env=environment, cwd=tree, capture_output=True, check=True)
+        seconds = time.perf_counter() - started
+    scores = {}
+    for path in sorted(out.glob("*/results.json")):
+        result = json.loads(path.read_text())["rnnlab"]
+        scores[path.parent.name] = {q["name"]: q["score"] for q in result["questions"]}
+    return seconds, memory.peak, scores
 
 
-def main(count=100):
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("count", nargs="?", type=int, default=100)
+    parser.add_argument("--against", help="a commit to measure in the same run (a git worktree of it)")
+    parser.add_argument("--jobs", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--lab", default="rnn_lstm_numpy")
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="rnnlab-batch-") as work:
-        measure(count, Path(work))
+        work = Path(work)
+        trees = [ROOT]
+        if args.against:
+            subprocess.run(["git", "worktree", "add", "--detach", str(work / args.against), args.against],
+                           cwd=ROOT, check=True, capture_output=True)
+            trees.insert(0, work / args.against)
+        try:
+            measure(args, trees, work)
+        finally:
+            if args.against:
+                subprocess.run(["git", "worktree", "remove", "--force", str(work / args.against)], cwd=ROOT)
 
 
-def measure(count, work):
-    """Generate ``count`` submissions in ``work`` and grade them twice."""
-    built = build_lab(LAB, dist=work / "dist", refresh_template=False)
-    solution = built.solution_notebook
-    (work / "submissions").mkdir()
-    generate(work / "submissions", solution, count)
-    for jobs in (1, 2):
-        submissions = collect([work / "submissions"], work / "unpacked")
-        with PeakMemory() as memory:
-            started = time.perf_counter()
-            grade_all(built.autograder_zip, submissions, work / f"out-{jobs}", jobs=jobs, progress=False)
-            seconds = time.perf_counter() - started
-        print(f"--jobs {jobs}: {count} submissions in {seconds:.0f} s = {count / seconds * 60:.1f} per minute, "
-              f"peak memory {memory.peak / 2**20:.0f} MB")
+def measure(args, trees, work):
+    """Grade the submissions with each tree at each job count; print what each took."""
+    rates, verdicts = {}, {}
+    for jobs in args.jobs:
+        for tree in trees:  # at one job count, one after the other: the same load for both
+            name = "this checkout" if tree == ROOT else args.against
+            seconds, peak, scores = grade(tree, args.lab, args.count, work / f"out-{tree.name}-{jobs}", jobs, work)
+            rates[name, jobs] = args.count / seconds * 60
+            verdicts.setdefault(name, scores)
+            print(f"{name}, --jobs {jobs}: {args.count} submissions in {seconds:.0f} s = {rates[name, jobs]:.1f} "
+                  f"per minute, peak memory {peak / 2**20:.0f} MB", flush=True)
+    if args.against:
+        for jobs in args.jobs:
+            print(f"--jobs {jobs}: {rates['this checkout', jobs] / rates[args.against, jobs]:.2f}x {args.against}'s "
+                  "submissions per minute")
+        differ = sorted(s for s in verdicts[args.against] if verdicts[args.against][s] != verdicts["this checkout"].get(s))
+        print(f"verdicts: {'the same for every submission' if not differ else 'differ for ' + ', '.join(differ)}")
 
 
 if __name__ == "__main__":
-    main(*map(int, sys.argv[1:]))
+    main()

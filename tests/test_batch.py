@@ -21,7 +21,10 @@ def submissions_folder(solution_notebook, once, shared_folder):
         folder = shared_folder / "submissions"
         folder.mkdir()
         shutil.copy(solution_notebook, folder / "alice.ipynb")
-        nbformat.write(buggy_notebook(solution_notebook, catalogue("rnn_lstm_numpy")[0]), folder / "bob.ipynb")
+        bob = buggy_notebook(solution_notebook, catalogue("rnn_lstm_numpy")[0])
+        # A plot of his own (the lab's training plots are skipped while grading): shown in his feedback.
+        bob.cells.append(nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nplt.plot([3, 2, 1])\nplt.show()"))
+        nbformat.write(bob, folder / "bob.ipynb")
         (folder / "carol.ipynb").write_text("not a notebook")
         (folder / "notes.txt").write_text("not a submission")
         return folder
@@ -129,3 +132,11 @@ def test_pages_render_in_a_real_browser(graded_folder, tmp_path):
         subprocess.run([chromium, *flags, f"--screenshot={shot}", "--window-size=1000,1400", page.as_uri()],
                        capture_output=True, timeout=120)
         assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+
+
+def test_what_a_kernel_started_ahead_imports_is_what_the_notebook_imports():
+    from rnnlab_engine.grading import imported_modules
+
+    cells = ["import numpy as np\nfrom matplotlib import pyplot", "%matplotlib inline", "from . import x",
+             "import torch.nn as nn"]
+    assert imported_modules(cells) == {"numpy", "matplotlib", "torch", "torch.nn"}

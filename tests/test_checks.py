@@ -1,5 +1,7 @@
 """The checks library on its own: gradient checks must pass right gradients and name wrong ones."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -381,3 +383,77 @@ def test_otter_shows_the_message_without_the_check_source(tmp_path):
     test_file.run({"f": lambda: 3})
     (result,) = test_file.test_case_results
     assert result.message == "❌ Test case failed\nf() returned 3, expected 2."
+
+
+def test_a_function_is_proven_only_where_every_question_taking_it_passed(tmp_path):
+    from rnnlab_engine.checker import proven_functions, questions_taking
+
+    (tmp_path / "q1.py").write_text("def test_a(env, forward, softmax):\n    pass\n")
+    (tmp_path / "q2.py").write_text("def test_b(env, forward):\n    pass\ndef helper(backward):\n    pass\n")
+    takers = questions_taking(tmp_path)
+    assert takers == {"forward": {"q1", "q2"}, "softmax": {"q1"}}  # env and non-test functions left out
+    assert proven_functions(takers, ["q1"]) == ["softmax"]
+    assert proven_functions(takers, ["q1", "q2"]) == ["forward", "softmax"]
+    assert proven_functions(takers, []) == []
+
+
+@pytest.fixture
+def a_reference(tmp_path, monkeypatch):
+    """A reference solution where the checks look for one, with a ``piece`` that doubles."""
+    package = tmp_path / "rnnlab_reference"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "solution.py").write_text("def piece(x):\n    return 2 * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield
+    for name in ("rnnlab_reference", "rnnlab_reference.solution"):
+        sys.modules.pop(name, None)
+
+
+def test_the_fast_path_uses_proven_pieces_and_the_confirming_path_decides_the_rest(a_reference, monkeypatch):
+    from rnnlab_checks.reference import PROVEN_VARIABLE, judge_fastest_first
+
+    env = {"piece": lambda x: 3 * x}  # the student's own, wrong
+    seen = []
+
+    def check(pieces):
+        with pieces():
+            value = env["piece"](1)
+        seen.append(value)
+        if value != 2:
+            raise CheckFailure(f"got {value}")
+
+    monkeypatch.setenv(PROVEN_VARIABLE, "")
+    judge_fastest_first(env, ["piece"], check)  # nothing proven: the reference's piece alone
+    assert seen == [2]
+    monkeypatch.setenv(PROVEN_VARIABLE, "piece,other")
+    seen.clear()
+    judge_fastest_first(env, ["piece"], check)  # the fast path failed: the confirming path's verdict
+    assert seen == [3, 2]
+    env["piece"] = lambda x: x + 1  # the student's own, right at 1
+    seen.clear()
+    judge_fastest_first(env, ["piece"], check)  # a pass on the fast path stands
+    assert seen == [2]
+    env["piece"] = lambda x: 3 * x
+
+    def never_passes(pieces):
+        with pieces():
+            raise CheckFailure(f"got {env['piece'](1)}")
+
+    with pytest.raises(CheckFailure, match="got 2"):  # both failed: the confirming path's message
+        judge_fastest_first(env, ["piece"], never_passes)
+    assert env["piece"](1) == 3  # the student's globals are put back
+
+
+def test_in_a_notebook_the_students_own_pieces_are_judged(monkeypatch):
+    from rnnlab_checks.reference import PROVEN_VARIABLE, judge_fastest_first
+
+    monkeypatch.setenv(PROVEN_VARIABLE, "")
+    env = {"piece": lambda x: 3 * x}
+
+    def never_passes(pieces):
+        with pieces():
+            raise CheckFailure(f"got {env['piece'](1)}")
+
+    with pytest.raises(CheckFailure, match="got 3"):  # no reference to swap in: the student's own
+        judge_fastest_first(env, ["piece"], never_passes)

@@ -81,6 +81,26 @@ def test_zip_submission_is_graded(first_questions_zip, first_questions_notebook,
     assert result.score == FULL
 
 
+def test_a_kernel_started_ahead_grades_and_sees_nothing_of_the_last(first_questions_zip, first_questions_notebook,
+                                                                       tmp_path):
+    # The first notebook leaves a global and a file behind; the second, graded by a kernel
+    # made ready while the first graded, must find neither, and pay no kernel start.
+    leaves = notebook_with(first_questions_notebook, tmp_path, "leaves",
+                           ["left_behind = 1\nopen('left_behind.txt', 'w').write('x')"])
+    looks = notebook_with(first_questions_notebook, tmp_path, "looks", [
+        "import os, sys\n"  # a kernel that dies is a note: the result is not "ok"
+        "if 'numpy' not in sys.modules or 'left_behind' in globals() or os.path.exists('left_behind.txt'):\n"
+        "    os._exit(3)"])
+    with unpacked(first_questions_zip) as autograder:
+        ahead = autograder.ready(looks)
+        assert ahead.error is None and ahead._kernel is not None
+        first = autograder.grade(leaves)
+        second = autograder.grade(looks, ready=ahead)
+        assert ahead._kernel is None  # taken, and closed by grade
+    assert first.score == FULL and first.status == "ok", first.messages
+    assert second.score == FULL and second.status == "ok", second.messages
+
+
 @pytest.mark.parametrize("content, words", [
     (b"", "empty"),
     (b"this is not json", "not a valid Jupyter notebook"),

@@ -33,6 +33,10 @@ VARIANTS = [
             "return cross_entropy(outputs, targets), (dU, dV, dW, db_hidden, db_out)",
             "return cross_entropy(outputs, targets) * num_steps / U.shape[1], (dU, dV, dW, db_hidden, db_out)",
             "the same function your gradients are of"),
+    Variant("cross_entropy_summed_over_steps", "q5",
+            "return float(-np.mean([np.log(o[np.argmax(y), 0]) for o, y in zip(outputs, targets)]))",
+            "return float(-np.sum([np.log(o[np.argmax(y), 0]) for o, y in zip(outputs, targets)]))",
+            "cross_entropy, given with backward_pass", also=("q10",)),  # lstm_backward's loss is it too
     Variant("sequences_without_eos", "q1",
             '["a"] * int(n) + ["b"] * int(n) + ["EOS"]', '["a"] * int(n) + ["b"] * int(n)',
             "then 'EOS'"),

@@ -10,6 +10,7 @@ its own numpy, its own ``rnnlab_checks``, the reference solution next to it) arr
 data.  Only the grader reads what it prints.
 """
 
+import ast
 import importlib
 import importlib.util
 import json
@@ -35,8 +36,10 @@ from .results import Case
 CHECKER_DATA_LIMIT = 2 * 2**30
 # How often the checks try the kernel's line until it listens.
 KERNEL_POLL = 0.005
-# Named as ``rnnlab_checks.checkpoints.SUBMISSION_VARIABLE`` (the checks import nothing of ours).
+# Named as ``rnnlab_checks.checkpoints.SUBMISSION_VARIABLE`` and
+# ``rnnlab_checks.reference.PROVEN_VARIABLE`` (the checks import nothing of ours).
 SUBMISSION_VARIABLE = "RNNLAB_SUBMISSION"
+PROVEN_VARIABLE = "RNNLAB_PROVEN"
 
 
 class Command(TypedDict):
@@ -47,6 +50,7 @@ class Command(TypedDict):
     wait: float  # wall seconds to wait for the kernel, and for each of its answers
     pid: int  # the kernel's process: a line to any other is dropped
     submission: NotRequired[str]  # the submission's folder (its checkpoints)
+    passed: NotRequired[list[str]]  # the questions that passed in full before this one
 
 
 class Report(TypedDict):
@@ -69,6 +73,7 @@ def main() -> None:
     source = Path.cwd()
     sys.path[:0] = [str(source / "files"), str(source)]  # rnnlab_checks, rnnlab_reference
     ExceptionTestFile = otter_test_files().ExceptionTestFile
+    takers = questions_taking(source / "tests")
 
     for line in sys.stdin:
         command: Command = json.loads(line)
@@ -81,9 +86,30 @@ def main() -> None:
         test_file = ExceptionTestFile.from_file(str(source / "tests" / f"{command['question']}.py"))
         if command.get("submission"):  # where the checks find the files handed in (checkpoints)
             os.environ[SUBMISSION_VARIABLE] = command["submission"]
+        os.environ[PROVEN_VARIABLE] = ",".join(proven_functions(takers, command.get("passed", [])))
         with garbage_collector_on_new_objects_only():
             report = run_tests(test_file, Connection(sock, trusted=True))
         _send(protocol, report)
+
+
+def questions_taking(tests: Path) -> dict[str, set[str]]:
+    """For each notebook name a test of ``tests`` takes as an argument (otter passes the
+    notebook's global of that name), the questions whose tests take it."""
+    takers: dict[str, set[str]] = {}
+    for path in tests.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
+                for argument in node.args.args:
+                    if argument.arg != "env":
+                        takers.setdefault(argument.arg, set()).add(path.stem)
+    return takers
+
+
+def proven_functions(takers: dict[str, set[str]], passed: list[str]) -> list[str]:
+    """The notebook names (of ``questions_taking``) every question of which is in ``passed``:
+    the functions a check may run as the student wrote them, where it would otherwise swap
+    in the reference's (``rnnlab_checks.reference.judge_fastest_first``)."""
+    return sorted(name for name, questions in takers.items() if questions <= set(passed))
 
 
 _OTTER_IMPORT = threading.Lock()

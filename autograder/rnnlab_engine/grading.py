@@ -231,40 +231,64 @@ class Autograder:
         checks = [*(self.source / "tests").glob("*.py"), self.source / "files" / "lab_checks.py"]
         return any(DEVICE_CHECKS in path.read_text() for path in checks if path.is_file())
 
+    def ready(self, submission, memory_limit=MEMORY_LIMIT, start_kernel=True):
+        """``submission`` made ready for ``grade``: copied into a folder of its own beside the
+        zip's support files, and, with ``start_kernel``, a kernel started there (within the
+        same sandbox and limits), the grading preludes run and the libraries its notebook
+        imports (of ``AHEAD_IMPORTS``) loaded.  In a batch this is done while the submission
+        before it grades: its kernel's start is paid ahead, out of its time.  A ``Ready``,
+        to close once graded (or never graded)."""
+        if start_kernel:
+            refuse_exposed(sandbox(), {self.source: "the tests and the reference"})
+        ready = Ready(Path(submission))
+        try:
+            ready.notebook = load_submission(Path(submission), ready.folder)
+            install_support_files(self.source, ready.folder)
+            if start_kernel:
+                ready.start_kernel(self.source, memory_limit)
+        except SubmissionError as error:
+            ready.error = error
+        except BaseException:
+            ready.close()
+            raise
+        return ready
+
     def grade(self, submission, time_limit=TIME_LIMIT, memory_limit=MEMORY_LIMIT, cpu_limit=CPU_LIMIT,
               cell_time_limit=CELL_TIME_LIMIT, question_time_limit=QUESTION_TIME_LIMIT, wall_limit=None,
-              checker_counts=False):
+              checker_counts=False, ready=None):
         """Grade one submission; never raises for bad input, and raises ``IsolationError``
         where this machine cannot keep student code in its place (``isolation.probe``).  Time
         limits are in seconds not counting waits for a busy CPU (each cell and question may use
         as many CPU seconds); ``wall_limit``: a ceiling of wall time for the whole submission,
         where the platform kills at a fixed time.  ``checker_counts``: the checker's memory
-        counts against ``memory_limit`` too (one container for both, as on Gradescope)."""
+        counts against ``memory_limit`` too (one container for both, as on Gradescope).
+        ``ready``: what ``ready(submission, memory_limit)`` made of it ahead (closed here)."""
         started = time.monotonic()
-        refuse_exposed(sandbox(), {self.source: "the tests and the reference"})
+        try:
+            refuse_exposed(sandbox(), {self.source: "the tests and the reference"})
+        except BaseException:
+            if ready is not None:
+                ready.close()
+            raise
         budget = Budget(time_limit, cpu_limit, wall_limit)
         questions = self.questions
-        grader = None
-        try:
-            with tempfile.TemporaryDirectory(prefix="rnnlab-grade-") as workdir:
-                workdir = Path(workdir)
-                os.chmod(workdir, 0o711)  # the kernel's user may pass through to its own folder only
-                folder = workdir / "submission"
+        if ready is None or ready.submission != Path(submission):
+            if ready is not None:
+                ready.close()
+            ready = self.ready(submission, memory_limit, start_kernel=False)
+        with ready:
+            if ready.error is not None:
+                result = SubmissionResult("", "invalid", [
+                    QuestionResult(name, 0.0, points, "not graded", str(ready.error)) for name, points in questions],
+                    [f"Not graded: {ready.error}"])
+            else:
+                grader = _Run(self, ready.folder, memory_limit, budget, cell_time_limit, question_time_limit,
+                              checker_counts, ready.take_kernel())
                 try:
-                    notebook = load_submission(Path(submission), folder)
-                except SubmissionError as error:
-                    result = SubmissionResult("", "invalid", [
-                        QuestionResult(name, 0.0, points, "not graded", str(error)) for name, points in questions],
-                        [f"Not graded: {error}"])
-                else:
-                    install_support_files(self.source, folder)
-                    grader = _Run(self, folder, memory_limit, budget, cell_time_limit,
-                                  question_time_limit, checker_counts)
-                    result = grader.grade(notebook, questions)
-                    result.written = written_answers(notebook, self.written_questions)
-        finally:
-            if grader is not None:
-                grader.kernel.close()  # its user is free only once nothing of this submission is left
+                    result = grader.grade(ready.notebook, questions)
+                finally:
+                    grader.kernel.close()  # its user is free only once nothing of this submission is left
+                result.written = written_answers(ready.notebook, self.written_questions)
         result.submission = Path(submission).stem
         result.seconds = time.monotonic() - started
         result.cpu_seconds, result.waited_seconds = budget.cpu, budget.waited
@@ -322,6 +346,82 @@ class Budget:
             wall = self.wall_limit - (time.monotonic() - self.started)
         return RunLimits(cpu=max(0.0, min(per_run, self.cpu_limit - self.cpu)), time=min(per_run, time_left),
                          wall=max(1.0, wall), counted=tuple(counted))
+
+
+# Libraries a kernel started ahead loads when the notebook imports them: seconds each (torch's
+# import is most of a kernel's start), and nothing a notebook could tell from its own import.
+AHEAD_IMPORTS = ("numpy", "matplotlib", "matplotlib.pyplot", "torch")
+
+
+class Ready:
+    """A submission made ready to grade (``Autograder.ready``): ``folder``, its copy beside the
+    support files, in a temporary folder of its own; ``notebook``, or ``error`` where it is no
+    notebook to grade; and a kernel started there ahead, until ``take_kernel`` hands it on."""
+
+    def __init__(self, submission):
+        self.submission = submission
+        self._workdir = tempfile.TemporaryDirectory(prefix="rnnlab-grade-")
+        os.chmod(self._workdir.name, 0o711)  # the kernel's user may pass through to its own folder only
+        self.folder = Path(self._workdir.name) / "submission"
+        self.notebook = None
+        self.error = None
+        self._kernel = None
+
+    def start_kernel(self, source, memory_limit):
+        """Start the kernel ahead; where anything fails, ``grade`` starts one as it would have."""
+        kernel = LimitedKernel(self.folder, memory_limit)
+        try:
+            kernel.start()
+            imported = sorted(imported_modules(graded_cells(self.notebook)) & set(AHEAD_IMPORTS))
+            ahead = f"import importlib as _rnnlab_importlib\nfor _rnnlab_name in {imported!r}:\n" \
+                    "    _rnnlab_importlib.import_module(_rnnlab_name)\ndel _rnnlab_importlib, _rnnlab_name\n"
+            limits = RunLimits(cpu=CELL_TIME_LIMIT, time=CELL_TIME_LIMIT, wall=WALL_CEILING_FACTOR * CELL_TIME_LIMIT)
+            for code in (GRADING_PRELUDE, _remote_prelude(source), ahead):
+                if kernel.run(code, limits).status != "ok":
+                    raise RuntimeError("a kernel started ahead failed to run the grading preludes")
+        except Exception:
+            log.warning("%s: no kernel started ahead", self.submission, exc_info=True)
+            kernel.close()
+            return
+        self._kernel = kernel
+
+    def take_kernel(self):
+        """The kernel started ahead (None if there is none): the taker closes it."""
+        kernel, self._kernel = self._kernel, None
+        return kernel
+
+    def close(self):
+        """Stop a kernel nobody took, and remove the folder."""
+        kernel = self.take_kernel()
+        if kernel is not None:
+            kernel.close()
+        self._workdir.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def imported_modules(sources):
+    """The modules that the ``import`` statements of ``sources`` (code) name, and their parents
+    (``matplotlib.pyplot`` gives ``matplotlib`` too); code that does not parse names none."""
+    import ast
+
+    names = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue  # IPython syntax (%magic) or a broken cell: nothing to load ahead for it
+        for node in ast.walk(tree):
+            found = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+            for name in found:
+                parts = name.split(".")
+                names.update(".".join(parts[:n]) for n in range(1, len(parts) + 1))
+    return names
 
 
 def load_submission(path, submission_dir):
@@ -432,10 +532,12 @@ def _remove(path):
 class _Run:
     """One grading run: a kernel, a checker, the cells that worked so far, and the budget."""
 
-    def __init__(self, autograder, cwd, memory_limit, budget, cell_time_limit, question_time_limit, checker_counts):
+    def __init__(self, autograder, cwd, memory_limit, budget, cell_time_limit, question_time_limit, checker_counts,
+                 kernel=None):
         self.autograder = autograder
         self.checker_counts = checker_counts
-        self.kernel = LimitedKernel(cwd, memory_limit)
+        # A kernel started ahead has run the preludes (``replay``'s first entries) already.
+        self.kernel = kernel or LimitedKernel(cwd, memory_limit)
         self.checker = None
         self.budget = budget
         self.cell_time_limit = cell_time_limit
@@ -444,7 +546,7 @@ class _Run:
         self.notes = Notes()
         self.images = []
         self.dropped, self.dropped_cells = {}, []  # output dropped from cells: characters by kind, and where
-        self.kernel_ok = False
+        self.kernel_ok = kernel is not None
 
     def grade(self, notebook, questions):
         results = []
@@ -459,7 +561,7 @@ class _Run:
             self._note_dropped("{cells} showed" + (" each" if len(self.dropped_cells) > 1 else ""),
                                self.dropped, self.dropped_cells)
             for name, points in questions:
-                results.append(self._run_question(name, points))
+                results.append(self._run_question(name, points, [q.name for q in results if q.passed_in_full]))
             if self.checker is not None:  # its last question ended cleanly
                 self.autograder.keep(self.checker)
                 self.checker = None
@@ -526,9 +628,10 @@ class _Run:
             kinds = ", ".join(f"{chars:,} characters of {kind}" for kind, chars in sorted(dropped.items()))
             self.notes.add(f"{what} more than {OUTPUT_LIMIT:,} characters of output; dropped: {kinds}.", cells)
 
-    def _run_question(self, name, points):
-        """Check question ``name``: its ``QuestionResult``.  A timeout costs this question
-        alone: the next one starts a fresh kernel with what is left of the time."""
+    def _run_question(self, name, points, passed):
+        """Check question ``name``, after the questions ``passed`` passed in full: its
+        ``QuestionResult``.  A timeout costs this question alone: the next one starts a fresh
+        kernel with what is left of the time."""
         out_of_time = QuestionResult(name, 0.0, points, "timeout",
                                      "Not graded: the submission used up its time (or CPU time) before this question.")
         if self.budget.time_left() <= 0:
@@ -547,7 +650,8 @@ class _Run:
         # The checker waits for the kernel as long as the wall ceiling: the limits that count
         # are the kernel's, enforced on this side.
         listening = self.checker.send({"question": name, "socket": path, "wait": limits.wall,
-                                       "submission": self.kernel.folder, "pid": self.kernel.pid}) and \
+                                       "submission": self.kernel.folder, "pid": self.kernel.pid,
+                                       "passed": passed}) and \
             self.checker.receive(self.budget.wall_left(CHECKER_WAIT))
         if not listening or "listening" not in listening:
             self._stop_checker()

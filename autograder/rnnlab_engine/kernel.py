@@ -372,11 +372,15 @@ class LimitedKernel:
             self._timed = None
             outcome_usage = stopwatch.usage()
         over = self._over_what_it_left() if outcome.status in ("ok", "error") else None
+        if outcome.status in ("ok", "error") and self._over_limit is not None:
+            # The watchdog struck after the code's reply was sent and before it was read (a
+            # loaded machine): the code that ran is what broke the limit, not the next.
+            over = self._over_limit
         if over:
             # Faster than the watchdog's count: the code that left it fails, and what it left
             # goes with the kernel (a restarted one starts from the submission as handed in).
             self._kill(self._tree())
-            outcome = Outcome(over[0], outcome.stdout, over[1])
+            outcome = Outcome(over[0], outcome.stdout, over[1], limit=over[2] if len(over) > 2 else "")
         outcome.usage = outcome_usage
         outcome.dropped = dict(self.client.dropped)
         if outcome.status == "timeout" and not outcome.limit:

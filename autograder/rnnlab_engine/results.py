@@ -41,6 +41,11 @@ class QuestionResult:
     waited_seconds: float = 0.0
 
     @property
+    def passed_in_full(self) -> bool:
+        """Whether every case of the question ran and passed."""
+        return self.status == "graded" and bool(self.cases) and all(c["passed"] for c in self.cases)
+
+    @property
     def failed_cases(self) -> list[str]:
         """Names of the test cases that failed (all of them if the question could not run)."""
         return [c["name"] for c in self.cases if not c["passed"]]

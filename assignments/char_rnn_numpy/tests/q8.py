@@ -40,7 +40,7 @@ def test_indices_in_range_and_reproducible(env, sample):
 def test_draws_follow_the_tempered_softmax(env, sample):
     import numpy as np
     from rnnlab_checks.fixtures import notebook_generator
-    from rnnlab_checks.reference import reference_globals, trusted
+    from rnnlab_checks.reference import judge_fastest_first, trusted
     from rnnlab_checks.sampling import check_draws_follow
     softmax = trusted(env, "softmax")
     # With U = W = 0 the hidden state is tanh(b) at every step, so every draw comes from the
@@ -52,10 +52,13 @@ def test_draws_follow_the_tempered_softmax(env, sample):
     # A correct sampler fails this at the significance 1e-5: one submission in 50,000 (the
     # reference's p-values here are 0.23 at T = 1 and 0.43 at T = 0.5).  Always taking the
     # argmax, or ignoring T, gives p < 1e-30.
-    with reference_globals(env, ["one_hot", "softmax"]):
+    def follows(pieces):
         for temperature, seed in ((1.0, 11), (0.5, 12)):
-            draws = sample((U, W, V, b, c), np.zeros((4, 1)), 0, 2000, temperature, notebook_generator(env, seed))
+            with pieces():
+                draws = sample((U, W, V, b, c), np.zeros((4, 1)), 0, 2000, temperature, notebook_generator(env, seed))
             check_draws_follow("sample", draws, softmax(scores / temperature), 1e-5, f"at temperature {temperature}")
+
+    judge_fastest_first(env, ["one_hot", "softmax"], follows)
 
 
 @hidden(points=1)

@@ -39,7 +39,7 @@ def test_gradients_by_time_step(env, backward_pass):
 
 
 @hidden(points=2)
-def test_loss_and_gradients_full_size(env, backward_pass):
+def test_loss_and_gradients_full_size(env, backward_pass, cross_entropy):
     import numpy as np
     from lab_checks import rnn_shapes
     from rnnlab_checks import CheckFailure
@@ -56,6 +56,11 @@ def test_loss_and_gradients_full_size(env, backward_pass):
     loss, grads = returned("backward_pass", backward_pass(inputs, outputs, hidden_states, targets, params),
                            ["loss", "grads"])
     expected = mean_cross_entropy(outputs, targets)
+    given = float(cross_entropy(outputs, targets))
+    if not np.isclose(given, expected, rtol=1e-6):  # the notebook gives it: a student may have changed it
+        raise CheckFailure(f"cross_entropy(outputs, targets) is {given:.6g} but the mean cross-entropy per token "
+                           f"of these outputs is {expected:.6g}; cross_entropy, given with backward_pass, "
+                           "should return -mean(log of each step's probability of its target).")
     if not np.isclose(float(loss), expected, rtol=1e-6):
         raise CheckFailure(f"backward_pass: the loss is {float(loss):.6g} but the mean cross-entropy "
                            f"per token of these outputs is {expected:.6g}; return the mean over time "

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab_checks.checkpoints import SUBMISSION_VARIABLE
-from rnnlab_engine.checker import judge_case, otter_test_files
+from rnnlab_engine.checker import PROVEN_VARIABLE, judge_case, otter_test_files, proven_functions, questions_taking
 from rnnlab_engine.grading import (GRADING_PRELUDE, Autograder, SubmissionError, graded_cells, install_support_files,
                                    load_submission, unpacked)
 from rnnlab_engine.kernel import thread_pinning
@@ -200,8 +200,11 @@ def _check(autograder: Autograder, submission: Path, sending: Connection, refere
         notebook_globals, messages = _run_cells(cells, trace)
         reusable = reference.reusable(cells) if reference else set()
         ExceptionTestFile = otter_test_files().ExceptionTestFile
-        questions = []
+        takers = questions_taking(autograder.source / "tests")
+        questions: list[QuestionResult] = []
         for name, points in autograder.questions:
+            os.environ[PROVEN_VARIABLE] = ",".join(proven_functions(takers, [q.name for q in questions
+                                                                              if q.passed_in_full]))
             test_file = ExceptionTestFile.from_file(str(autograder.source / "tests" / f"{name}.py"))
             cases = []
             for case in test_file.test_cases:

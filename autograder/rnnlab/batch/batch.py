@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import socket
+import threading
 import zipfile
 from contextlib import closing
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -193,10 +194,25 @@ def hide_from_kernels(title):
 
 
 def _grade_here(autograder, submissions, fingerprints, jobs, limits):
-    """Yield the result of each of ``submissions`` as it is graded, ``jobs`` at a time."""
-    pool = ThreadPoolExecutor(max(1, jobs))
+    """Yield the result of each of ``submissions`` as it is graded, ``jobs`` at a time.  Each
+    one is made ready (``Autograder.ready``: its kernel started, its libraries imported) while
+    the ones before it grade, by the thread that then grades it: a kernel's client answers
+    fastest in the thread that started it (its event loop)."""
+    jobs = max(1, jobs)
+    pool, grading_slots = ThreadPoolExecutor(2 * jobs), threading.Semaphore(jobs)
+    memory_limit = limits.get("memory_limit", grading.MEMORY_LIMIT)
+
+    def ready_then_grade(submission):
+        try:
+            ready = autograder.ready(submission.path, memory_limit)
+        except Exception:  # grade starts the kernel itself, and says what fails
+            log.warning("%s: not made ready ahead", submission.id, exc_info=True)
+            ready = None
+        with grading_slots:
+            return grade_one(autograder, submission, fingerprints[submission.id], ready=ready, **limits)
+
     try:
-        futures = [pool.submit(grade_one, autograder, s, fingerprints[s.id], **limits) for s in submissions]
+        futures = [pool.submit(ready_then_grade, s) for s in submissions]
         for future in as_completed(futures):
             yield future.result()
     finally:
@@ -212,11 +228,12 @@ def add_student_and_scores(result, submission, manual_scores, written_questions)
     return result.to_gradescope() != before
 
 
-def grade_one(autograder, submission, fingerprint, grader=None, **limits):
+def grade_one(autograder, submission, fingerprint, grader=None, ready=None, **limits):
     """Grade one submission and label it; an internal error becomes a result, not a crash.
-    ``grader``: what the result says graded it (default: this machine's name)."""
+    ``grader``: what the result says graded it (default: this machine's name); ``ready``: what
+    ``Autograder.ready`` made of it ahead."""
     try:
-        result = autograder.grade(submission.path, **limits)
+        result = autograder.grade(submission.path, ready=ready, **limits)
     except Exception as error:  # a bug of ours must not stop the batch
         log.exception("%s: the grader failed", submission.id)
         return error_result(autograder, submission, fingerprint,

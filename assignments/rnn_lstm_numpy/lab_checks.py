@@ -5,13 +5,12 @@ it hands to the functions it calls (``RnnTrainingRecord``)."""
 import inspect
 import math
 from collections import Counter
-from functools import lru_cache
 
 import numpy as np
 
 from rnnlab_checks import CheckFailure
 from rnnlab_checks.arrays import check_shape, returned, same_array
-from rnnlab_checks.sampling import chi_square_p_value
+from rnnlab_checks.sampling import chi_square_interval, normal_bound, pearson_p_value
 
 # Significance of each test of a random draw (the spread of a weight matrix, its mean, the
 # frequencies of n): the tests are exact for a correct draw, which fails one with probability
@@ -97,30 +96,6 @@ def lstm_fan_ins(hidden_size, vocab_size):
             "W_v": (hidden_size, "W_v multiplies h_t, of hidden_size entries")}
 
 
-def _bisect(decreasing, target, low, high):
-    """The x in [low, high] where ``decreasing(x)`` (a decreasing function) crosses ``target``."""
-    for _ in range(200):
-        middle = (low + high) / 2
-        low, high = (middle, high) if decreasing(middle) > target else (low, middle)
-    return (low + high) / 2
-
-
-def normal_bound(significance):
-    """The z beyond which |N(0, 1)| lies with probability ``significance``."""
-    return _bisect(lambda z: math.erfc(z / math.sqrt(2)), significance, 0.0, 40.0)
-
-
-@lru_cache(maxsize=None)
-def chi_square_interval(degrees_of_freedom, significance):
-    """The interval outside which a chi-square variable with ``degrees_of_freedom`` lies with
-    probability ``significance`` (``significance`` / 2 in each tail)."""
-    k = degrees_of_freedom
-    high = k + 40 * math.sqrt(2 * k) + 100
-    upper = _bisect(lambda x: chi_square_p_value(x, k), significance / 2, 0.0, high)
-    lower = _bisect(lambda x: chi_square_p_value(x, k), 1 - significance / 2, 0.0, high)
-    return lower, upper
-
-
 def check_normal_weights(what, name, values, fan_in, multiplies):
     """Fail unless the entries of ``values`` pass for independent N(0, 1/fan_in) draws: their
     mean within the two-sided ``DRAW_SIGNIFICANCE`` bound of N(0, 1/(fan_in n)) and their
@@ -190,8 +165,7 @@ def check_uniform_counts(what, name, values, support, hint):
         raise CheckFailure(f"{what}: {name} took the values {outside[:5]}, outside {support[0]}..{support[-1]}. "
                            f"{hint}")
     expected = len(values) / len(support)
-    statistic = sum((counts[v] - expected) ** 2 / expected for v in support)
-    p_value = chi_square_p_value(statistic, len(support) - 1)
+    p_value = pearson_p_value([counts[v] for v in support], [1 / len(support)] * len(support))
     if p_value < DRAW_SIGNIFICANCE:
         raise CheckFailure(f"{what}: {name} = {support[0]}..{support[-1]} came {[counts[v] for v in support]} "
                            f"times, where a uniform draw gives about {expected:.0f} each (chi-square p = "

@@ -1,6 +1,7 @@
 """Checks of samplers: counts of draws against the distribution they come from."""
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -41,6 +42,43 @@ def chi_square_p_value(statistic, degrees_of_freedom):
     return math.exp(log_prefactor) * fraction
 
 
+def _bisect(decreasing, target, low, high):
+    """The x in [low, high] where ``decreasing(x)`` (a decreasing function) crosses ``target``."""
+    for _ in range(200):
+        middle = (low + high) / 2
+        low, high = (middle, high) if decreasing(middle) > target else (low, middle)
+    return (low + high) / 2
+
+
+def normal_bound(significance):
+    """The z beyond which |N(0, 1)| lies with probability ``significance``."""
+    return _bisect(lambda z: math.erfc(z / math.sqrt(2)), significance, 0.0, 40.0)
+
+
+@lru_cache(maxsize=None)
+def chi_square_interval(degrees_of_freedom, significance):
+    """The interval outside which a chi-square variable with ``degrees_of_freedom`` lies with
+    probability ``significance`` (``significance`` / 2 in each tail)."""
+    k = degrees_of_freedom
+    high = k + 40 * math.sqrt(2 * k) + 100
+    upper = _bisect(lambda x: chi_square_p_value(x, k), significance / 2, 0.0, high)
+    lower = _bisect(lambda x: chi_square_p_value(x, k), 1 - significance / 2, 0.0, high)
+    return lower, upper
+
+
+def pearson_p_value(counts, probabilities):
+    """The p-value of Pearson's chi-square test that ``counts`` (one per outcome) were drawn
+    from ``probabilities``; 0 when an outcome of probability 0 came up."""
+    counts = np.asarray(counts, dtype=np.float64)
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    possible = probabilities > 0
+    if np.any(counts[~possible]):
+        return 0.0
+    expected = probabilities[possible] * counts.sum()
+    statistic = float(np.sum((counts[possible] - expected) ** 2 / expected))
+    return chi_square_p_value(statistic, int(possible.sum()) - 1)
+
+
 def check_draws_follow(function, draws, probabilities, significance, what):
     """Fail when the counts of ``draws`` (indices) reject ``probabilities`` in Pearson's
     chi-square test at ``significance``; returns the p-value."""
@@ -50,13 +88,7 @@ def check_draws_follow(function, draws, probabilities, significance, what):
         raise CheckFailure(f"{function}: {what}, the draws should be character indices 0..{len(probabilities) - 1}; "
                            f"got {draws[:10].tolist()} ...")
     counts = np.bincount(draws, minlength=len(probabilities))
-    possible = probabilities > 0
-    if np.any(counts[~possible]):
-        p_value = 0.0  # a draw the distribution cannot produce
-    else:
-        expected = probabilities[possible] * len(draws)
-        statistic = float(np.sum((counts[possible] - expected) ** 2 / expected))
-        p_value = chi_square_p_value(statistic, int(possible.sum()) - 1)
+    p_value = pearson_p_value(counts, probabilities)
     if p_value < significance:
         share = ", ".join(f"{c / len(draws):.2f}" for c in counts)
         wanted = ", ".join(f"{p:.2f}" for p in probabilities)

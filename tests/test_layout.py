@@ -18,9 +18,10 @@ JAIL_LAYERS = ["landlock", "namespaces", "seccomp", "users"]
 BINDINGS = {"landlockpy", "pyseccomp"}
 # What ships in the zips may import, besides the standard library and itself: the engine
 # also the checks (beside it in the zip's files/), the checks otter where a notebook or the
-# checker has loaded it (to word its failures).
+# checker has loaded it (to word its failures); the engine IPython, which the kernel's ipykernel
+# brings and jupyter_client imports when a kernel starts (imported once ahead, guarded).
 SHIPPED = {"rnnlab_engine": {"numpy", "torch", "nbformat", "nbclient", "jupyter_client", "jupyter_core", "psutil",
-                             "otter", "rnnlab_checks", *BINDINGS},
+                             "otter", "rnnlab_checks", "IPython", *BINDINGS},
            "rnnlab_checks": {"numpy", "torch", "otter"}}
 
 

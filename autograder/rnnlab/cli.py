@@ -19,10 +19,11 @@ from .authoring.build import DIST, build_lab, solution_notebook
 from .authoring.labs import AuthoringError, available_labs
 from .authoring.platforms import PROFILES
 from .authoring.variants import buggy_notebook, catalogue, example_files, write_submission
-from .batch import batch, gradebooks, manual, reports
+from .batch import batch, gradebooks, history, manual, reports
 from .batch.csvfiles import InputFileError
 from .batch.roster import apply_roster, read_roster
 from .batch.written_page import write_written_answers_page
+from .similarity import compare as similarity
 
 
 def autograder_zip(lab, dist=None):
@@ -54,7 +55,7 @@ def write_examples(lab, dist=None):
 
 
 def grade(lab, submissions, out=None, jobs=1, details=None, autograder=None, roster=None, manual_scores=None,
-          canvas_assignment=None, scheduler=None, **limits):
+          canvas_assignment=None, scheduler=None, changed_only=False, **limits):
     """Grade files, folders or Gradescope exports; print a table and write every report.
 
     Reports go to ``out`` (default: a fresh ``grading-output/<lab>/``); failing checks are
@@ -66,6 +67,13 @@ def grade(lab, submissions, out=None, jobs=1, details=None, autograder=None, ros
     assignment, for canvas.csv; ``scheduler``: the address of a Dask scheduler whose workers
     grade the submissions (``batch.cluster``) instead of this machine.  A roster or scores file
     that cannot be used raises ``InputFileError`` before anything is graded or written.
+
+    Graded again into the same ``out`` with another zip (a regrade), every replaced result is
+    kept in ``<submission>/history/`` and ``regrade.csv`` lists each question whose points
+    changed (``batch.history``).  ``changed_only``: also write the correction to upload,
+    ``gradebook-changed.csv`` and ``canvas-changed.csv``, with the submissions whose score
+    changed only; gradebook.csv and canvas.csv still list every submission (see
+    ``batch.gradebooks`` for why).
     """
     out = Path(out or Path("grading-output") / lab)
     students = read_roster(roster) if roster else None
@@ -80,8 +88,12 @@ def grade(lab, submissions, out=None, jobs=1, details=None, autograder=None, ros
         scores = manual.read_manual_scores(manual_scores, [s.id for s in found], questions) if manual_scores else {}
         results = batch.grade_all(zip_path, found, out, jobs=jobs, manual_scores=scores, scheduler=scheduler,
                                   **limits)
-    reports.write_summary(out, results)
+    regrade = history.write_regrade(out, results)
+    reports.write_summary(out, results, regrade)
     gradebooks.write_canvas_gradebook(out, results, lab, questions, canvas_assignment)
+    changed = regrade.changed if regrade else set()
+    corrections = gradebooks.write_corrections(out, results, changed, lab, questions, canvas_assignment) \
+        if changed_only else []
     page = write_written_answers_page(out, lab, results, questions)
     if details if details is not None else len(results) <= 5:
         for result in results:
@@ -94,8 +106,16 @@ def grade(lab, submissions, out=None, jobs=1, details=None, autograder=None, ros
         print(f"scored by hand: {len(results) - len(unscored)} of {len(results)}; written answers to score in "
               f"{page}, then merge with --manual: {', '.join(unscored[:5])}"
               + (f" and {len(unscored) - 5} more" if len(unscored) > 5 else ""))
-    print(f"reports: {out}/ (gradebook.csv, canvas.csv, summary.html{', written-answers.html' if page else ''}, "
-          "<submission>/results.json and feedback.html)")
+    if regrade:
+        print(f"regrade: {len(changed)} of {regrade.compared} submission{'' if regrade.compared == 1 else 's'} graded "
+              f"before with another autograder zip changed score; each question: {out / history.REGRADE_CSV}")
+    if corrections:
+        print(f"correction to upload ({len(changed)} submission{'' if len(changed) == 1 else 's'}): "
+              f"{corrections[0]} (Gradescope), {corrections[1]} (Canvas)"
+              + ("" if regrade else "; none was graded before with another autograder zip"))
+    print(f"reports: {out}/ (gradebook.csv, canvas.csv, summary.html{', written-answers.html' if page else ''}"
+          f"{', regrade.csv' if regrade else ''}, <submission>/results.json and feedback.html, earlier results in "
+          "<submission>/history/)")
     return results
 
 
@@ -127,7 +147,8 @@ def main(argv=None):
                            help=".ipynb or .zip files, a folder of one notebook and its files, folders of those, "
                            "or Gradescope's export zip")
     grade_cmd.add_argument("--out", type=Path, help="where reports go (default grading-output/LAB); "
-                           "submissions already graded there with the same content are skipped")
+                           "submissions already graded there with the same content are skipped, and a result "
+                           "graded again (another --autograder, changed content) is kept in SUBMISSION/history/ first")
     grade_cmd.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
     grade_cmd.add_argument("--scheduler", metavar="ADDRESS", help="grade on a Dask cluster: the scheduler's address "
                            "(tcp://HOST:8786); each submission is a task for its workers (see the README)")
@@ -147,6 +168,10 @@ def main(argv=None):
                            "result without grading again")
     grade_cmd.add_argument("--canvas-assignment", metavar="ID", help="Canvas's id of the assignment: canvas.csv's "
                            "column is then 'LAB (ID)', which Canvas matches exactly")
+    grade_cmd.add_argument("--changed-only", action="store_true", help="after a regrade (graded again into the same "
+                           "--out with another --autograder zip), also write gradebook-changed.csv and "
+                           "canvas-changed.csv with only the submissions whose score changed (see regrade.csv): the "
+                           "correction to upload; gradebook.csv and canvas.csv still list every submission")
     verify_cmd = commands.add_parser("verify", parents=[debug], help="grade the reference and the buggy variants on "
                                      "every platform this machine can emulate, and print the verdicts that differ")
     verify_cmd.add_argument("lab", choices=available_labs())
@@ -164,6 +189,21 @@ def main(argv=None):
     verify_cmd.add_argument("--in-process", action="store_true",
                             help="check each notebook in one process, without the engine's kernel and limits: "
                             "the same verdicts in half the time, for a lab's own notebooks only")
+    similar = commands.add_parser("similarity", parents=[debug], help="rank the pairs of submissions (and of a "
+                                  "submission and a known solution) by the share of their own code they have in "
+                                  "common; similarity.html shows each pair side by side")
+    similar.add_argument("lab", choices=available_labs())
+    similar.add_argument("submissions", nargs="+", type=Path, help="as rnnlab grade takes them: .ipynb or .zip "
+                         "files, folders of those, or Gradescope's export zip")
+    similar.add_argument("--against", type=Path, metavar="FOLDER", help="known solutions to compare every "
+                         "submission with: .py and .ipynb files under FOLDER (found on the web, last year's)")
+    similar.add_argument("--out", type=Path, help="where similarity.html and similarity.csv go (default "
+                         "grading-output/LAB)")
+    similar.add_argument("--min-share", type=float, default=similarity.MIN_SHARE, metavar="SHARE",
+                         help=f"list the pairs sharing at least this share of their code (default "
+                         f"{similarity.MIN_SHARE})")
+    similar.add_argument("--shown", type=int, default=similarity.SHOWN, metavar="N",
+                         help=f"pairs shown side by side (default {similarity.SHOWN})")
     corpus = commands.add_parser("corpus", parents=[debug],
                                  help="find a corpus, downloading it once if need be; print its path")
     corpus.add_argument("name", choices=sorted(CORPORA))
@@ -206,8 +246,17 @@ def run(args):
     elif args.command == "grade":
         grade(args.lab, args.submissions, args.out, args.jobs, autograder=args.autograder, roster=args.roster,
               manual_scores=args.manual, canvas_assignment=args.canvas_assignment, scheduler=args.scheduler,
-              time_limit=args.time_limit, cpu_limit=args.time_limit * grading.CPU_LIMIT / grading.TIME_LIMIT,
+              changed_only=args.changed_only, time_limit=args.time_limit, cpu_limit=args.time_limit * grading.CPU_LIMIT / grading.TIME_LIMIT,
               memory_limit=args.memory_limit * 2**20)
+    elif args.command == "similarity":
+        out = args.out or Path("grading-output") / args.lab
+        found = similarity.compare(args.lab, args.submissions, out, args.against, args.min_share, args.shown)
+        students = sum(not code.known for code in found.codes)
+        print(f"{students} submissions compared; {len(found.pairs)} pairs share {args.min_share:.0%} or more of "
+              f"their code")
+        for first, second, share in found.ranked()[:10]:
+            print(f"  {share:4.0%}  {first}  {second}")
+        print(f"reports: {out / 'similarity.html'} and {out / 'similarity.csv'}")
     elif args.command == "verify":
         return verify.main(args.lab, args.profiles, args.threads, args.python, args.reference_only, args.jobs,
                            args.out, args.in_process)

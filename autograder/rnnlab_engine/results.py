@@ -69,6 +69,11 @@ class SubmissionResult:
     cpu_seconds: float = 0.0
     waited_seconds: float = 0.0
     grader: str = ""  # the machine that graded it (and the Dask worker, on a cluster)
+    # The SHA-256 of the autograder zip that graded it and when (ISO 8601, UTC): a later batch
+    # tells a regrade (another zip) from a resubmission (the same zip).  Empty in a result
+    # stored before they were recorded.
+    autograder: str = ""
+    graded_at: str = ""
 
     @property
     def score(self) -> float:
@@ -104,7 +109,7 @@ class SubmissionResult:
             "rnnlab": {"submission": self.submission, "status": self.status, "messages": self.messages,
                        "seconds": round(self.seconds, 1), "cpu_seconds": round(self.cpu_seconds, 1),
                        "waited_seconds": round(self.waited_seconds, 1), "peak_memory": self.peak_memory,
-                       "grader": self.grader,
+                       "grader": self.grader, "autograder": self.autograder, "graded_at": self.graded_at,
                        "student": self.student, "fingerprint": self.fingerprint,
                        "isolation": self.isolation, "written": self.written,
                        "questions": [asdict(q) for q in self.questions]},
@@ -112,7 +117,8 @@ class SubmissionResult:
 
     @classmethod
     def from_gradescope(cls, stored: dict[str, Any]) -> "SubmissionResult":
-        """Rebuild a result from the ``results.json`` that ``to_gradescope`` wrote."""
+        """Rebuild a result from the ``results.json`` that ``to_gradescope`` wrote (by this
+        rnnlab or an earlier one: what it did not record yet takes its default)."""
         own = dict(stored["rnnlab"])
         own["questions"] = [QuestionResult(**q) for q in own["questions"]]
         return cls(**own)

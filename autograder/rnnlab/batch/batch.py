@@ -5,7 +5,8 @@ hands in, folders of those, or Gradescope's
 "Export Submissions" zip (``submission_metadata.yml`` plus one ``submission_<id>/`` folder
 per submission).  Each result is written atomically as soon as it exists; a submission
 whose ``results.json`` records the same fingerprint (its content and the autograder's) is
-not graded again.
+not graded again.  A result that a new grading replaces (another zip, changed content, or
+the grader's own failure) is kept in the submission's ``history/`` first (see ``history``).
 """
 
 import hashlib
@@ -27,7 +28,7 @@ from rnnlab_engine import grading, results
 from rnnlab_engine.isolation.probe import refuse_exposed, sandbox
 
 from ..authoring.labs import ROOT
-from . import gradebooks, manual, reports
+from . import gradebooks, history, manual, reports
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 # What a checkout of rnnlab holds that students must not read.
@@ -132,7 +133,9 @@ def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, manual_sc
     Every result, graded now or before, gets who handed it in and the scores given by hand
     (``manual_scores``: ``{submission: {question: score}}``, see ``manual``); the stored
     ``results.json`` of one graded before is rewritten where that changes it, and nothing is
-    graded again for it."""
+    graded again for it.  Each result graded now records the zip's SHA-256 and when it was
+    graded; the result it replaces goes to the submission's history first, and what that one
+    was given rather than graded is kept (``carry_over``)."""
     if not scheduler:  # a worker of a cluster checks its own machine
         keep_out_of_reach(autograder_zip, [s.path for s in submissions])
     hide_from_kernels(f"rnnlab grading {len(submissions)} submissions with {Path(autograder_zip).name}")
@@ -148,7 +151,9 @@ def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, manual_sc
             tqdm(total=len(submissions), initial=len(results), disable=not progress, unit="submission") as bar:
         written = autograder.written_questions
         for submission_id, result in results.items():
-            if add_student_and_scores(result, by_id[submission_id], manual_scores, written):
+            recorded = bool(result.autograder)
+            result.autograder = autograder_hash  # its fingerprint says so, where it was not recorded yet
+            if add_student_and_scores(result, by_id[submission_id], manual_scores, written) or not recorded:
                 reports.write_results_json(out, result)
         if scheduler:
             from .cluster import grade_on_cluster  # needs Dask's distributed, for this alone
@@ -159,6 +164,10 @@ def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, manual_sc
             graded = _grade_here(autograder, pending, fingerprints, jobs, limits)
         with closing(graded):  # on an error or Ctrl-C: the running finish, the rest are dropped
             for result in graded:
+                result.autograder, result.graded_at = autograder_hash, history.utc_now()
+                earlier = history.archive(out / result.submission)
+                if earlier is not None:
+                    carry_over(result, earlier)
                 add_student_and_scores(result, by_id[result.submission], manual_scores, written)
                 results[result.submission] = result
                 reports.write_submission(out, result)
@@ -226,6 +235,16 @@ def add_student_and_scores(result, submission, manual_scores, written_questions)
     result.student = {**result.student, **{key: value for key, value in submission.student().items() if value}}
     manual.merge_scores(result, (manual_scores or {}).get(submission.id, {}), written_questions)
     return result.to_gradescope() != before
+
+
+def carry_over(result, earlier):
+    """Keep in ``result``, a new grading of a submission, what the result it replaces
+    (``earlier``) was given rather than graded: who handed it in, where the grading knows less
+    (a regrade without the roster), and the scores given by hand to written answers that are
+    word for word the same (``manual.keep_scores``), lest a regrade change a total by
+    forgetting them."""
+    result.student = {**earlier.student, **{key: value for key, value in result.student.items() if value}}
+    manual.keep_scores(result, earlier)
 
 
 def grade_one(autograder, submission, fingerprint, grader=None, ready=None, **limits):

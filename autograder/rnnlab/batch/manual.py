@@ -89,6 +89,16 @@ def merge_scores(result, scores, questions):
             written["score"] = scores[written["name"]]
 
 
+def keep_scores(result, earlier):
+    """Give ``result``'s written answers the scores given by hand to ``earlier``'s (the result
+    it replaces) where the question, its points and the answer are all the same."""
+    given = {(w["name"], float(w["points"]), w["answer"]): w["score"] for w in earlier.written if "score" in w}
+    for written in result.written:
+        key = (written["name"], float(written["points"]), written["answer"])
+        if key in given:
+            written["score"] = given[key]
+
+
 def merged_questions(results):
     """``[(question, points)]`` of the questions graded by hand, once any score given by hand
     is merged into ``results`` (none before, so that reports stay as they always were)."""

@@ -16,7 +16,8 @@ from .manual import given_scores, merged_questions, totals
 
 PAGE_STYLE = """body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.3em .6em;text-align:left}
-.fail{background:#fde8e8}.pass{background:#e8f6e8}pre{white-space:pre-wrap;background:#f6f6f6;padding:.6em}"""
+.fail{background:#fde8e8}.pass{background:#e8f6e8}pre{white-space:pre-wrap;background:#f6f6f6;padding:.6em}
+.nowrap{white-space:nowrap}"""
 
 
 def write_atomically(path, data):
@@ -30,7 +31,9 @@ def write_atomically(path, data):
 
 
 def write_submission(out, result):
-    """``out/<id>/results.json``, ``feedback.html`` and the notebook's plots as PNG files."""
+    """``out/<id>/results.json``, ``feedback.html`` and the notebook's plots as PNG files; the
+    plots of a result it replaces (kept in the submission's history first, see ``history``)
+    that this one has not are removed, lest the folder show them as this result's."""
     folder = Path(out) / result.submission
     plots = []
     for index, image in enumerate(result.images):
@@ -39,6 +42,9 @@ def write_submission(out, result):
         plots.append(name)
     write_atomically(folder / "feedback.html", feedback_page(result, plots))
     write_results_json(out, result)
+    for stale in folder.glob("plot-*.png"):
+        if stale.name not in plots:
+            stale.unlink()
 
 
 def write_results_json(out, result):
@@ -66,8 +72,10 @@ def feedback_page(result, plots):
 {f"<h2>Your plots</h2>{images}" if images else ""}""")
 
 
-def write_summary(out, results):
-    """``out/summary.html``: score histogram, per-question pass rate, most common failures."""
+def write_summary(out, results, regrade=None):
+    """``out/summary.html``: score histogram, per-question pass rate, most common failures,
+    and what the regrade changed (``regrade``, a ``history.Regrade``; no such section without
+    one)."""
     if not results:
         return
     names = [q.name for q in results[0].questions]
@@ -83,8 +91,35 @@ def write_summary(out, results):
 {results[0].possible:g}; status: {escape(", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))}</p>
 <h2>Scores</h2><img alt="score histogram" src="data:image/png;base64,{histogram([r.score for r in results], results[0].possible)}">
 <h2>Pass rate per question</h2><table><tr><th>question</th><th>full marks</th></tr>{rates}</table>
-<h2>Most common failures</h2><table><tr><th>count</th><th>question and message</th></tr>{failures}</table>"""
+<h2>Most common failures</h2><table><tr><th>count</th><th>question and message</th></tr>{failures}</table>
+{regrade_section(regrade) if regrade is not None else ""}"""
     write_atomically(Path(out) / "summary.html", _page("Grading summary", body))
+
+
+def regrade_section(regrade):
+    """The summary's "Changed by the regrade": each submission whose score changed, its total
+    old -> new, and per question its points old -> new with the message of a check that now
+    fails ("-": a question the new zip added or removed)."""
+    rows = []
+    for change in regrade.changes:
+        who = escape(change.submission + (f" ({change.student['name']})" if change.student.get("name") else ""))
+        span = len(change.questions)
+        for index, q in enumerate(change.questions):
+            lead = (f'<td rowspan="{span}">{who}</td><td rowspan="{span}" class="nowrap">{change.old_total:g} &rarr; '
+                    f"{change.new_total:g}</td>") if index == 0 else ""
+            points = f"{_points(q.old)} &rarr; {_points(q.new)} / {q.possible:g}"
+            failing = f"<pre>{escape(q.message)}</pre>" if q.message else ""
+            rows.append(f'<tr class="{"fail" if q.message else ""}">{lead}<td>{escape(q.question)}</td>'
+                        f'<td class="nowrap">{points}</td><td>{failing}</td></tr>')
+    told = (f"<p>{len(regrade.changes)} of {regrade.compared} submission{'' if regrade.compared == 1 else 's'} graded "
+            "before with another autograder zip changed score (each question in regrade.csv).</p>")
+    table = ("<table><tr><th>submission</th><th>total</th><th>question</th><th>points</th><th>now failing</th></tr>"
+             f"{''.join(rows)}</table>") if rows else "<p>No score changed.</p>"
+    return f"<h2>Changed by the regrade</h2>{told}{table}"
+
+
+def _points(points):
+    return "-" if points is None else f"{points:g}"
 
 
 def failure_key(question):

@@ -1,0 +1,1 @@
+"""Similar submissions side by side: ``rnnlab similarity`` (``compare``), for a person to read."""

@@ -360,3 +360,38 @@ def test_a_real_regrade_with_a_changed_check(first_questions_zip, first_question
     assert [row[-1] for row in rows(out / "canvas-changed.csv")] == [LAB, f"{FULL:g}", f"{FULL - 1:g}"]
     assert f"regrade: 1 of 1 submission graded before with another autograder zip changed score; each " \
            f"question: {out / 'regrade.csv'}" in capsys.readouterr().out
+
+
+def test_a_score_given_by_hand_that_a_new_zip_drops_is_a_change(tmp_path):
+    """The new zip gives the written question other points: its score given by hand is not
+    carried over, so the total changes and the submission is in the correction."""
+    old = graded("alice", {"q1": 2}, autograder="zip-a")
+    old.written = [{"name": "q9", "points": 2, "prompt": "Why?", "answer": "Because.", "score": 1.5}]
+    stored(tmp_path, old)
+    new = graded("alice", {"q1": 2}, autograder="zip-b", graded_at=SECOND)
+    new.written = [{"name": "q9", "points": 3, "prompt": "Why?", "answer": "Because."}]
+    batch.carry_over(new, history.archive(tmp_path / "alice"))
+    reports.write_submission(tmp_path, new)
+    found = history.regrade(tmp_path, [new])
+    assert found.changed == {"alice"}
+    [change] = found.changes
+    assert (change.old_total, change.new_total) == (3.5, 2)
+    assert change.questions == [history.QuestionChange("q9", 1.5, None, 3.0, "written answer: not scored by hand yet")]
+
+
+def test_a_second_batch_into_the_same_folder_stops_while_the_first_writes(tmp_path):
+    with batch.writing_alone(tmp_path):
+        with pytest.raises(batch.InputFileError, match="another rnnlab grade is writing there"):
+            with batch.writing_alone(tmp_path):
+                pass
+    with batch.writing_alone(tmp_path):  # free again once the first is done
+        pass
+
+
+def test_a_copy_into_the_history_that_a_crash_left_unfinished_is_cleared(tmp_path):
+    stored(tmp_path, graded("alice", {"q1": 2}))
+    unfinished = tmp_path / "alice" / history.HISTORY / ".1-2026-12-08T01-02-03.x1y2"
+    unfinished.mkdir(parents=True)
+    stored(tmp_path, graded("alice", {"q1": 1}, autograder="zip-b", graded_at=SECOND))
+    assert not unfinished.exists() and [e.name for e in history.entries(tmp_path / "alice")] == [
+        "1-2026-12-08T01-02-03"]

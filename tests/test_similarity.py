@@ -5,6 +5,7 @@ import csv
 import zipfile
 
 import nbformat
+import numpy as np
 import pytest
 from disguises import ROOT, disguised, function_sources, implementations, notebook_with, renamed
 
@@ -12,8 +13,9 @@ from rnnlab.authoring.labs import available_labs
 from rnnlab.authoring.variants import alternatives
 from rnnlab.cli import main
 from rnnlab.similarity.compare import MIN_SHARE, compare
+from rnnlab.similarity.index import Pair, shared_passages
 from rnnlab.similarity.report import highlighted
-from rnnlab.similarity.sources import OTHER, read_template
+from rnnlab.similarity.sources import OTHER, StudentCode, read_template
 
 LAB = "char_rnn_numpy"
 
@@ -150,3 +152,56 @@ def test_highlighted_marks_only_the_passages_inside_the_section():
     text = "abcdefghij"
     html, covered = highlighted(text, 2, 8, ([0, 6], [4, 12]))
     assert html == "<mark>cd</mark>ef<mark>gh</mark>" and covered == pytest.approx(4 / 6)
+
+
+def test_ipython_magics_and_statements_sharing_a_line_are_read_as_ipython_runs_them(tmp_path):
+    """A copy whose cells start with ``%matplotlib inline`` is still a whole copy, and a
+    template with magics added is still no one's code."""
+    functions = implementations(LAB)["loops"]
+    folder = tmp_path / "submissions"
+    with_magics = notebook_with(LAB, functions)
+    for cell in with_magics.cells:
+        if cell.cell_type == "code":
+            cell.source = "%matplotlib inline\n!echo hi\n" + cell.source
+    write(folder, "jo", with_magics)
+    write(folder, "kim", notebook_with(LAB, functions))
+    template_with_magics = notebook_with(LAB, {})
+    template_with_magics.cells.insert(1, nbformat.v4.new_code_cell("%load_ext autoreload\nlosses = []; steps = 0"))
+    write(folder, "lee", template_with_magics)
+    found = compare(LAB, [folder], tmp_path / "out", min_share=0.0, progress=False)
+    assert [(a, b, share) for a, b, share in found.ranked()] == [("jo", "kim", 1.0)]
+    lee = next(c for c in found.codes if c.id == "lee")
+    assert lee.sections == {OTHER: "get_ipython().run_line_magic('load_ext', 'autoreload')\nlosses = []\nsteps = 0"}
+
+
+@pytest.mark.parametrize("content", ['{"nbformat": 3, "cells": []}', "{}", "[]", "null", ""])
+def test_a_notebook_that_is_not_nbformat_4_is_told_and_the_others_compared(tmp_path, content):
+    folder = tmp_path / "submissions"
+    functions = implementations(LAB)["loops"]
+    write(folder, "max", notebook_with(LAB, functions))
+    write(folder, "ned", notebook_with(LAB, functions))
+    (folder / "old.ipynb").write_text(content)
+    found = compare(LAB, [folder], tmp_path / "out", progress=False)
+    assert [(a, b) for a, b, _ in found.ranked()] == [("max", "ned")]
+    assert "old.ipynb is not a Jupyter notebook in nbformat 4" in next(c for c in found.codes if c.id == "old").problem
+
+
+def test_an_identical_pair_is_highlighted_whole_in_every_section(tmp_path):
+    folder = tmp_path / "submissions"
+    body = "(first, second):\n    return np.tanh(first @ second + first @ second, out=None, where=True)\n"
+    functions = {**implementations(LAB)["loops"], "_one": f"def _one{body}", "_two": f"def _two{body}"}
+    write(folder, "ora", notebook_with(LAB, functions))
+    write(folder, "pat", notebook_with(LAB, functions))
+    found = compare(LAB, [folder], tmp_path / "out", progress=False)
+    page = (tmp_path / "out" / "similarity.html").read_text()
+    shares = [line.split("%")[0].rsplit(">", 1)[-1] for line in page.split('<p class="note">')[1:]
+              if " shared</p>" in line.split("<pre>")[0]]
+    assert len(shares) == 2 * len(found.codes[0].sections) == 26 and set(shares) == {"100"}
+
+
+def test_a_passage_repeated_in_a_submission_is_highlighted_at_each_place():
+    body = "def g(a):\n    return foo(bar, baz, qux, quux, a, b, c, d)\n\ndef h(a):\n    return foo(bar, baz, qux, quux, a, b, c, d)"
+    codes = [StudentCode("x", {OTHER: body}), StudentCode("y", {OTHER: body})]
+    for boilerplate in (np.zeros(0, np.int64), np.array([1], np.int64)):
+        [(marks, _)] = shared_passages([Pair(0, 1, 1, 1.0, 1.0)], codes, boilerplate)
+        assert highlighted(body, 0, len(body), marks)[1] == 1.0

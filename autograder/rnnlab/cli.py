@@ -119,6 +119,22 @@ def grade(lab, submissions, out=None, jobs=1, details=None, autograder=None, ros
     return results
 
 
+def share(text):
+    """An argument that is a share: a number from 0 to 1."""
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a share from 0 to 1")
+    return value
+
+
+def count(text):
+    """An argument that is a count: a whole number, 0 or more."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is below 0")
+    return value
+
+
 def main(argv=None):
     """Entry point of the ``rnnlab`` console script."""
     parser = argparse.ArgumentParser(prog="rnnlab", description=__doc__)
@@ -199,10 +215,10 @@ def main(argv=None):
                          "submission with: .py and .ipynb files under FOLDER (found on the web, last year's)")
     similar.add_argument("--out", type=Path, help="where similarity.html and similarity.csv go (default "
                          "grading-output/LAB)")
-    similar.add_argument("--min-share", type=float, default=similarity.MIN_SHARE, metavar="SHARE",
+    similar.add_argument("--min-share", type=share, default=similarity.MIN_SHARE, metavar="SHARE",
                          help=f"list the pairs sharing at least this share of their code (default "
                          f"{similarity.MIN_SHARE})")
-    similar.add_argument("--shown", type=int, default=similarity.SHOWN, metavar="N",
+    similar.add_argument("--shown", type=count, default=similarity.SHOWN, metavar="N",
                          help=f"pairs shown side by side (default {similarity.SHOWN})")
     corpus = commands.add_parser("corpus", parents=[debug],
                                  help="find a corpus, downloading it once if need be; print its path")

@@ -9,13 +9,14 @@ not graded again.  A result that a new grading replaces (another zip, changed co
 the grader's own failure) is kept in the submission's ``history/`` first (see ``history``).
 """
 
+import fcntl
 import hashlib
 import json
 import logging
 import socket
 import threading
 import zipfile
-from contextlib import closing
+from contextlib import closing, contextmanager
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +30,11 @@ from rnnlab_engine.isolation.probe import refuse_exposed, sandbox
 
 from ..authoring.labs import ROOT
 from . import gradebooks, history, manual, reports
+from .csvfiles import InputFileError
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
+# Held while a batch writes into its output folder (``writing_alone``).
+LOCK_FILE = ".rnnlab-grading.lock"
 # What a checkout of rnnlab holds that students must not read.
 CHECKOUT_SECRETS = {"solutions": "the reference solutions", "assignments": "the labs' hidden tests",
                     "tests": "the test suite", ".git": "the history of all of them", "dist": "the built autograder zips"}
@@ -142,6 +146,25 @@ def grade_all(autograder_zip, submissions, out, jobs=1, progress=True, manual_sc
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     out.chmod(0o700)  # grades, names and emails: for the grader only
+    with writing_alone(out):
+        return _grade_into(autograder_zip, submissions, out, jobs, progress, manual_scores, scheduler, limits)
+
+
+@contextmanager
+def writing_alone(out):
+    """Hold ``out`` for this batch alone: a second ``rnnlab grade`` into the same folder
+    would archive and write the same results at once, so it stops with one line instead."""
+    with open(out / LOCK_FILE, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputFileError(f"{out}: another rnnlab grade is writing there; wait for it to end, or give "
+                                 "another --out") from None
+        yield
+
+
+def _grade_into(autograder_zip, submissions, out, jobs, progress, manual_scores, scheduler, limits):
+    """``grade_all``'s work, with ``out`` held."""
     autograder_hash = hashlib.sha256(Path(autograder_zip).read_bytes()).hexdigest()
     fingerprints = {s.id: s.fingerprint(autograder_hash) for s in submissions}
     results = {s.id: r for s in submissions if (r := previous_result(out, s.id, fingerprints[s.id]))}

@@ -111,6 +111,8 @@ def _copy_into_history(folder, stored, name):
     place, so that the entry is whole or absent."""
     history = folder / HISTORY
     history.mkdir(exist_ok=True)
+    for stale in history.glob(".*"):  # a copy a crash left unfinished (one batch writes a folder at a time)
+        shutil.rmtree(stale, ignore_errors=True)
     partial = Path(tempfile.mkdtemp(dir=history, prefix=f".{name}."))
     for path in sorted(folder.glob("plot-*.png")) + [folder / "feedback.html"]:
         if path.is_file():
@@ -165,6 +167,20 @@ def compare(old, new):
     return changed
 
 
+def compare_written(old, new):
+    """The written questions whose score given by hand differs between ``old`` and ``new``
+    (a new zip that changed a question's points drops the score given to the old one)."""
+    before = {w["name"]: w for w in old.written}
+    after = {w["name"]: w for w in new.written}
+    changed = []
+    for name in list(after) + [name for name in before if name not in after]:
+        was, now = before.get(name, {}), after.get(name, {})
+        if was.get("score") != now.get("score"):
+            changed.append(QuestionChange(name, was.get("score"), now.get("score"), float((now or was)["points"]),
+                                          "" if "score" in now else "written answer: not scored by hand yet"))
+    return changed
+
+
 def failure_message(question):
     """Why ``question`` loses points, on one line: each failing case's name and message, or
     the question's output where no case says (it could not run)."""
@@ -182,10 +198,10 @@ def regrade(out, results):
         if earlier is None:
             continue
         compared += 1
-        questions = compare(earlier, result)
-        if questions:
-            changes.append(Change(result.submission, result.student, totals(earlier, [])[0], totals(result, [])[0],
-                                  questions))
+        questions = compare(earlier, result) + compare_written(earlier, result)
+        old_total, new_total = totals(earlier, [])[0], totals(result, [])[0]
+        if questions or not math.isclose(old_total, new_total, abs_tol=1e-9):
+            changes.append(Change(result.submission, result.student, old_total, new_total, questions))
     return Regrade(compared, changes) if compared else None
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from copydetect import CodeFingerprint, compare_files
+from copydetect.utils import get_token_coverage
 from tqdm import tqdm
 
 # copydetect's own defaults: 25 characters of tokenised code (``V=V.V(V@V+V@V+V)`` is 16)
@@ -43,8 +44,15 @@ class Pair:
 
 
 def fingerprint(text, boilerplate):
-    """copydetect's fingerprint of ``text`` (Python), less the ``boilerplate`` hashes."""
-    return CodeFingerprint("code.py", NOISE_THRESHOLD, WINDOW, boilerplate=boilerplate, fp=io.StringIO(text))
+    """copydetect's fingerprint of ``text`` (Python), less the ``boilerplate`` hashes.  They are
+    taken out here, not by copydetect: with a window of one a hash repeats, and its removal
+    (``np.intersect1d`` told the hashes are unique) drops all but one place of each repeat."""
+    made = CodeFingerprint("code.py", NOISE_THRESHOLD, WINDOW, fp=io.StringIO(text))
+    if boilerplate is not None and len(boilerplate):
+        made.hashes -= set(boilerplate.tolist())
+        made.hash_idx = {value: places for value, places in made.hash_idx.items() if value in made.hashes}
+        made.token_coverage = get_token_coverage(made.hash_idx, NOISE_THRESHOLD, len(made.filtered_code))
+    return made
 
 
 def boilerplate_hashes(template_text):

@@ -27,7 +27,7 @@ def write_csv(out, pairs, codes, names):
         first, second = codes[pair.first], codes[pair.second]
         writer.writerow([rank, first.id, second.id, "yes" if second.known else "no", f"{pair.share:.3f}",
                          f"{pair.share_first:.3f}", f"{pair.share_second:.3f}", pair.shared,
-                         names.get(first.id, ""), names.get(second.id, "")])
+                         names.get(first.id, ""), "" if second.known else names.get(second.id, "")])
     write_atomically(Path(out) / "similarity.csv", buffer.getvalue())
 
 
@@ -67,7 +67,7 @@ compared.</p>
 
 def _who(code, names):
     label = f"{code.id} (known solution)" if code.known else code.id
-    name = names.get(code.id, "")
+    name = "" if code.known else names.get(code.id, "")
     return escape(f"{label}, {name}" if name else label)
 
 

@@ -13,19 +13,20 @@ compared; a piece Python cannot parse is kept as written.
 """
 
 import ast
-import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from IPython.core.inputtransformer2 import TransformerManager
 
 from ..authoring.labs import ROOT
 from ..batch.csvfiles import InputFileError
 
 OTHER = "other code"
-# A notebook inside a hand-in zip is read only below this size (a zip may be hostile).
+# A notebook or Python file is read only below this size (a submission may be hostile).
 MAX_NOTEBOOK_BYTES = 50 * 2**20
+IPYTHON = TransformerManager()
 
 
 @dataclass
@@ -89,17 +90,22 @@ def code_cells(notebook):
 
 def top_level_pieces(source):
     """``[(name, source, node)]`` of a cell: each top-level function or class with its name,
-    each run of other statements with none; a cell Python cannot parse (IPython's ``%magic``
-    lines, a syntax error) is one piece of no name."""
-    lines = source.splitlines()
+    each run of other statements with none.  IPython's ``%magic`` and ``!command`` lines are
+    read as IPython runs them (``get_ipython()...`` calls); a cell Python cannot parse even so
+    (a syntax error, nesting too deep for the parser) is one piece of no name."""
     try:
+        source = IPYTHON.transform_cell(source)
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return [("", source, None)]
-    pieces, loose = [], []
+    lines = source.splitlines()
+    pieces, loose, emitted = [], [], 0
     for node in tree.body:
-        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        first = max(emitted + 1, min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]))
+        if first > node.end_lineno:  # a statement sharing the line of the one before (a; b)
+            continue
         text = "\n".join(lines[first - 1:node.end_lineno])
+        emitted = node.end_lineno
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if loose:
                 pieces.append(("", "\n".join(loose), None))
@@ -125,7 +131,7 @@ def normalised(source):
 
 def canonical(source):
     """``source`` as Python reads it: one layout, no comments, no redundant parentheses, no
-    docstrings (prose, most of it the template's)."""
+    docstrings of functions and classes (prose, most of it the template's)."""
     try:
         tree = ast.parse(source)
         for node in ast.walk(tree):
@@ -133,7 +139,7 @@ def canonical(source):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and _docstring(body[0]):
                 node.body = body[1:] or [ast.Pass()]
         return ast.unparse(tree)
-    except (SyntaxError, ValueError, RecursionError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return source
 
 
@@ -167,10 +173,12 @@ def read_sources(path):
     what is wrong."""
     path = Path(path)
     if path.is_dir():
-        notebooks = [p for p in sorted(path.glob("*.ipynb"))]
+        notebooks = sorted(path.glob("*.ipynb"))
         if len(notebooks) != 1:
             raise ValueError(f"{path.name} holds {len(notebooks)} notebooks at its top level, not one")
         path = notebooks[0]
+    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+        raise ValueError(f"{path.name} is over {MAX_NOTEBOOK_BYTES // 2**20} MB")
     if path.suffix == ".py":
         return [path.read_text(encoding="utf-8", errors="replace")]
     if zipfile.is_zipfile(path):
@@ -185,9 +193,9 @@ def read_sources(path):
         raw = path.read_bytes()
     try:
         notebook = nbformat.reads(raw.decode("utf-8"), as_version=4)
-    except (UnicodeDecodeError, json.JSONDecodeError, nbformat.reader.NotJSONError) as error:
-        raise ValueError(f"{path.name} is not a Jupyter notebook ({type(error).__name__})") from None
-    return code_cells(notebook)
+        return code_cells(notebook)
+    except Exception as error:  # nbformat's own errors, and a JSON that is no notebook
+        raise ValueError(f"{path.name} is not a Jupyter notebook in nbformat 4 ({type(error).__name__})") from None
 
 
 def read_student_code(identifier, path, template, known=False):
@@ -195,8 +203,8 @@ def read_student_code(identifier, path, template, known=False):
     ``StudentCode`` with no sections and the ``problem``."""
     try:
         return student_code(identifier, read_sources(path), template, known)
-    except (OSError, ValueError, AttributeError, KeyError) as error:
-        return StudentCode(identifier, {}, known, problem=str(error))
+    except (OSError, ValueError, RecursionError, MemoryError) as error:
+        return StudentCode(identifier, {}, known, problem=str(error) or type(error).__name__)
 
 
 def known_solutions(folder):

@@ -135,8 +135,9 @@ def count(text):
     return value
 
 
-def main(argv=None):
-    """Entry point of the ``rnnlab`` console script."""
+def command_line():
+    """The ``rnnlab`` command's parser, every subcommand and option with its help (what
+    ``--help`` prints, and the command reference of the documentation)."""
     parser = argparse.ArgumentParser(prog="rnnlab", description=__doc__)
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="say what is being done (-v: each step and submission; -vv: each cell and question)")
@@ -226,6 +227,12 @@ def main(argv=None):
     demo = commands.add_parser("demo", parents=[debug], help="build every lab and grade its example submissions")
     demo.add_argument("labs", nargs="*", help=f"labs to show (default: all of {', '.join(available_labs())})")
     demo.add_argument("--out", type=Path, default=Path("grading-output"))
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``rnnlab`` console script."""
+    parser = command_line()
     args = parser.parse_args(argv)
     if argv is None:  # this process's own command line: no submission's name stays in it
         batch.hide_from_kernels(f"rnnlab {args.command}")

@@ -196,7 +196,7 @@ time.sleep(30)
 
 def needs(machine):
     """Skip where this machine cannot make ``machine`` (``machines.py`` takes root) or give it
-    what its row of the README's table says."""
+    what its row of the table in docs/running-graders.md says."""
     if os.geteuid() != 0:
         pytest.skip("making the machines takes root")
     if "container" in machine and landlock.abi() < (SCOPES_ABI if machine.startswith("user") else 1):

@@ -14,7 +14,7 @@ from rnnlab_checks.corpora import CORPORA, CorpusNotFound, corpus_path
 from rnnlab_engine import grading
 from rnnlab_engine.isolation.probe import IsolationError
 
-from .authoring import gradescope_run, verify
+from .authoring import gradescope_run, new_lab, verify
 from .authoring.build import DIST, build_lab, solution_notebook
 from .authoring.labs import AuthoringError, available_labs
 from .authoring.platforms import PROFILES
@@ -138,7 +138,8 @@ def count(text):
 def command_line():
     """The ``rnnlab`` command's parser, every subcommand and option with its help (what
     ``--help`` prints, and the command reference of the documentation)."""
-    parser = argparse.ArgumentParser(prog="rnnlab", description=__doc__)
+    parser = argparse.ArgumentParser(prog="rnnlab", description="Build recurrent-network labs, grade and compare "
+                                     "the submissions, run the demo.")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="say what is being done (-v: each step and submission; -vv: each cell and question)")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
@@ -168,7 +169,7 @@ def command_line():
                            "graded again (another --autograder, changed content) is kept in SUBMISSION/history/ first")
     grade_cmd.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
     grade_cmd.add_argument("--scheduler", metavar="ADDRESS", help="grade on a Dask cluster: the scheduler's address "
-                           "(tcp://HOST:8786); each submission is a task for its workers (see the README)")
+                           "(tcp://HOST:8786); each submission is a task for its workers (docs/running-graders.md)")
     grade_cmd.add_argument("--time-limit", type=float, default=grading.TIME_LIMIT,
                            help=f"seconds per submission, not counting waits for a busy CPU (default "
                            f"{grading.TIME_LIMIT}; each cell and question: {grading.QUESTION_TIME_LIMIT}); of CPU "
@@ -221,6 +222,10 @@ def command_line():
                          f"{similarity.MIN_SHARE})")
     similar.add_argument("--shown", type=count, default=similarity.SHOWN, metavar="N",
                          help=f"pairs shown side by side (default {similarity.SHOWN})")
+    new = commands.add_parser("new", parents=[debug], help="lay out a new lab, ready to build: its reference "
+                              "solutions/LAB.py and assignments/LAB/ (narrative, lab.toml, one question's tests, "
+                              "a buggy variant)")
+    new.add_argument("lab", help="the new lab's name, a Python identifier")
     corpus = commands.add_parser("corpus", parents=[debug],
                                  help="find a corpus, downloading it once if need be; print its path")
     corpus.add_argument("name", choices=sorted(CORPORA))
@@ -266,6 +271,10 @@ def run(args):
         return gradescope_run.main(args.autograder, args.submission, args.root)
     elif args.command == "corpus":
         print(corpus_path(args.name))
+    elif args.command == "new":
+        for path in new_lab.new_lab(args.lab):
+            print(f"wrote {path}")
+        print(f"next: rnnlab build {args.lab}")
     elif args.command == "grade":
         grade(args.lab, args.submissions, args.out, args.jobs, autograder=args.autograder, roster=args.roster,
               manual_scores=args.manual, canvas_assignment=args.canvas_assignment, scheduler=args.scheduler,

@@ -146,7 +146,7 @@ def add_corpora(lab, folder, warn=False):
         path = corpus_path(name)
         if warn and CORPORA[name].sha256 and hashlib.sha256(path.read_bytes()).hexdigest() != CORPORA[name].sha256:
             print(f"rnnlab build {lab.name}: {path} is not the course's copy of {CORPORA[name].filename} "
-                  "that the checks' thresholds were calibrated on (see README, Corpora); the build "
+                  "that the checks' thresholds were calibrated on (see docs/instructor.md, Corpora); the build "
                   "hands it out anyway.", file=sys.stderr)
         shutil.copy(path, folder / CORPORA[name].filename)
 

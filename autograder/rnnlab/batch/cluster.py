@@ -12,7 +12,7 @@ local grader's own failure does.
 Workers are started with ``dask worker`` from the same rnnlab installation; where a worker
 has a GPU it says so with ``--resources GPU=1``, and the submissions of a lab whose checks
 pick a device (``rnnlab_checks.devices``) then ask for it.  Each worker's kernels get the
-strongest isolation its machine allows (see the README: root, or user namespaces and a
+strongest isolation its machine allows (see docs/running-graders.md: root, or user namespaces and a
 delegated cgroup); every result records what held.
 """
 

@@ -15,7 +15,7 @@ from .sources import StudentCode, known_solutions, read_student_code, read_templ
 # tests/test_similarity.py on the reference and the two independent implementations of a lab:
 # independent submissions share 0.02 to 0.04; a copy renamed, reformatted, commented, its
 # functions re-ordered, keeps 0.97 to 1.00 (a copy whose neighbouring statements are swapped
-# keeps 0.51 to 0.75, README's table).
+# keeps 0.51 to 0.75, the table of docs/course-staff.md).
 MIN_SHARE = 0.25
 # Pairs shown side by side in similarity.html (all of them are in the table and the CSV).
 SHOWN = 50

@@ -36,7 +36,8 @@ log = get_plugin_logger(__name__)
 
 # A Markdown link or image's target: ](target) or ](target "title").
 LINK = re.compile(r"(\]\()([^)\s]+)((?:\s+\"[^\"]*\")?\))")
-FENCE = re.compile(r"^\s*(```|~~~)")
+# A fence opens with three or more backticks or tildes, and only a bare fence as long closes it.
+FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
 CODE_SPAN = re.compile(r"(`+).+?\1")
 SHALLOW_ITEM = re.compile(r"^ {1,3}([-*+]|\d+\.) ")
 
@@ -130,7 +131,8 @@ def unfenced_lines(markdown):
         fence = FENCE.match(line)
         if fenced is None and fence:
             fenced = fence.group(1)
-        elif fenced is not None and fence and fence.group(1) == fenced:
+        elif (fenced is not None and fence and fence.group(1)[0] == fenced[0]
+              and len(fence.group(1)) >= len(fenced) and not fence.group(2).strip()):
             fenced = None
         elif fenced is None:
             yield number, line

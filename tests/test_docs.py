@@ -37,6 +37,7 @@ def readme_links():
     return LINK.findall(text)
 
 
+@pytest.mark.slow  # builds the site: 2 to 4 s
 def test_the_site_builds_strictly_without_a_warning(site):
     folder, built = site
     output = built.stdout + built.stderr
@@ -45,6 +46,7 @@ def test_the_site_builds_strictly_without_a_warning(site):
     assert (folder / "index.html").is_file()
 
 
+@pytest.mark.slow  # builds the site: 2 to 4 s
 def test_the_readme_is_the_home_page_and_each_labs_readme_a_page(site):
     folder, _ = site
     home = (folder / "index.html").read_text()
@@ -70,6 +72,7 @@ def test_the_readme_links_every_readers_guide():
     assert not [guide for guide in GUIDES if f"docs/{guide}.md" not in linked]
 
 
+@pytest.mark.slow  # builds the site: 2 to 4 s
 def test_the_command_reference_holds_every_command(site):
     folder, _ = site
     page = (folder / "cli" / "index.html").read_text()

@@ -94,7 +94,8 @@ def test_the_tutorial_as_written(tmp_path):
     checkout = tmp_path / "checkout"
     for name in CHECKOUT:
         if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, checkout / name, ignore=shutil.ignore_patterns("__pycache__"))
+            # without a my_lab of the reader's, made by following the tutorial in this checkout
+            shutil.copytree(ROOT / name, checkout / name, ignore=shutil.ignore_patterns("__pycache__", LAB, f"{LAB}.py"))
         else:
             shutil.copy(ROOT / name, checkout / name)
     # the copy's code and labs (which read no corpus), and pytest's temporary folders apart from
@@ -159,7 +160,7 @@ def test_a_new_lab_loads_and_its_variant_applies(empty_checkout, capsys):
 def test_a_name_that_is_no_identifier_is_refused(empty_checkout, name, capsys):
     assert cli.main(["new", name]) == 1
     error = capsys.readouterr().err
-    assert error.startswith(f"rnnlab new: {name}: not a lab name") and error.count("\n") == 1, error
+    assert error.startswith(f"rnnlab new: {name!r}: not a lab name") and error.count("\n") == 1, error
     assert not any(empty_checkout.rglob("*.*"))
 
 
@@ -179,7 +180,7 @@ def test_a_name_in_rnnlabs_code_or_a_labs_is_refused(name, where):
     """tests/test_layout.py allows no lab's name in rnnlab's packages nor in another lab's
     files (this checkout, read and never written)."""
     assert any(name in path.read_text() for path in (ROOT / where).rglob("*.py"))
-    with pytest.raises(AuthoringError, match=f"occurs in {where}"):
+    with pytest.raises(AuthoringError, match=rf"a word rnnlab's code already uses \({where}"):
         new_lab.check_name(name, ROOT)
     for lab in available_labs():  # and a lab of this checkout exists already
         with pytest.raises(AuthoringError, match="exists already"):

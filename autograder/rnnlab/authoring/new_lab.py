@@ -149,7 +149,7 @@ def check_name(lab, root=None):
     if not lab.isidentifier() or keyword.iskeyword(lab):
         suggestion = "_".join(re.findall(r"[A-Za-z0-9]+", lab))
         fix = f"try {suggestion}" if suggestion.isidentifier() and not keyword.iskeyword(suggestion) else ""
-        raise AuthoringError(lab, None, "not a lab name: a lab is named like a Python module (letters, digits "
+        raise AuthoringError(repr(lab), None, "not a lab name: a lab is named like a Python module (letters, digits "
                              "and _, not a digit first, not a keyword)", fix)
     for taken in (root / "solutions" / f"{lab}.py", root / "assignments" / lab):
         if taken.exists():
@@ -157,8 +157,9 @@ def check_name(lab, root=None):
                                  "choose another name, or delete it first")
     for path in [*sorted((root / "autograder").rglob("*.py")), *sorted((root / "assignments").rglob("*.py"))]:
         if lab in path.read_text():
-            raise AuthoringError(lab, None, f"the name occurs in {path.relative_to(root)}, which "
-                                 "tests/test_layout.py requires to name no lab", "choose a more specific name")
+            raise AuthoringError(repr(lab), None, f"a word rnnlab's code already uses ({path.relative_to(root)}), "
+                                 "and a lab's name may occur nowhere outside its folder (tests/test_layout.py)",
+                                 "choose a more specific name")
 
 
 def new_lab(lab, root=None):

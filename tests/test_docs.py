@@ -82,3 +82,18 @@ def test_the_command_reference_holds_every_command(site):
     for name in commands.choices:
         assert f'id="rnnlab-{name}"' in page, name
         assert html.escape(summaries[name], quote=False) in page, name
+
+
+def test_the_student_guide_says_what_the_student_zip_installs():
+    """The guide repeats the student zip's install command and pins (a student reads them
+    there first): tied here to the code that writes them, so that neither drifts."""
+    from importlib.metadata import version
+
+    from rnnlab.authoring.build import STUDENT_README
+    from rnnlab.authoring.environments import JUPYTERLAB
+
+    guide = " ".join((ROOT / "docs" / "student.md").read_text().split())  # one line, as read
+    install = "python3 -m venv .venv && .venv/bin/pip install --no-compile -r requirements.txt"
+    assert install in guide and install in STUDENT_README
+    assert f"JupyterLab {JUPYTERLAB.split('==')[1]}" in guide
+    assert f"otter-grader {version('otter-grader')}" in guide

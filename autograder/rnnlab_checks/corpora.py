@@ -1,8 +1,8 @@
 """The public-domain texts of the char-level labs: found on disk, or downloaded once.
 
-``load_corpus("sherlock")`` looks, in order, at an explicit ``path``, at ``data/`` in the
-current folder (where the student bundle puts the lab's copy, beside the notebook), at
-``$RNNLAB_DATA``, at ``../shared/data/`` beside an rnnlab checkout, at the user cache
+``load_corpus("sherlock")`` looks, in order, at an explicit ``path``, at ``$RNNLAB_DATA``,
+at ``data/`` in the current folder (where the student bundle puts the lab's copy, beside the
+notebook), at ``../shared/data/`` beside an rnnlab checkout, at the user cache
 (``$XDG_CACHE_HOME/rnnlab`` or ``~/.cache/rnnlab``), and finally downloads the text from
 Project Gutenberg (or the mirror in ``$RNNLAB_GUTENBERG_URL``) into that cache.  Every file is read as latin-1: that is how the labs'
 figures (sherlock.txt: 3,011,055 characters, 102 distinct) are counted.  Stdlib only: the

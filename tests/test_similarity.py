@@ -5,7 +5,6 @@ import csv
 import zipfile
 
 import nbformat
-import numpy as np
 import pytest
 from disguises import ROOT, disguised, function_sources, implementations, notebook_with, renamed
 
@@ -133,9 +132,9 @@ def test_what_cannot_be_read_is_told_and_a_hand_in_zip_is_read(tmp_path):
     assert {frozenset(p) for p in [(a, b) for a, b, _ in found.ranked()]} == {
         frozenset(p) for p in [("fay", "hal"), ("fay", "ivy"), ("hal", "ivy")]}
     codes = {c.id: c for c in found.codes}
-    assert "not a Jupyter notebook" in codes["gus"].problem and not codes["gus"].sections
+    assert "not a valid Jupyter notebook" in codes["gus"].problem and not codes["gus"].sections
     assert OTHER in codes["ivy"].sections and "_my_helper" in codes["ivy"].sections[OTHER]
-    assert "gus: gus.ipynb is not a Jupyter notebook" in (tmp_path / "out" / "similarity.html").read_text()
+    assert "gus: gus.ipynb is not a valid Jupyter notebook" in (tmp_path / "out" / "similarity.html").read_text()
 
 
 def test_rnnlab_similarity_on_the_command_line(cohort, tmp_path, capsys):
@@ -174,8 +173,12 @@ def test_ipython_magics_and_statements_sharing_a_line_are_read_as_ipython_runs_t
     assert lee.sections == {OTHER: "get_ipython().run_line_magic('load_ext', 'autoreload')\nlosses = []\nsteps = 0"}
 
 
-@pytest.mark.parametrize("content", ['{"nbformat": 3, "cells": []}', "{}", "[]", "null", ""])
-def test_a_notebook_that_is_not_nbformat_4_is_told_and_the_others_compared(tmp_path, content):
+@pytest.mark.parametrize("content,told", [('{"nbformat": 3, "cells": []}', "is not a Jupyter notebook in nbformat 4"),
+                                          ("{}", "is not a Jupyter notebook in nbformat 4"),
+                                          ("[]", "is not a Jupyter notebook in nbformat 4"),
+                                          ("null", "is not a Jupyter notebook in nbformat 4"), ("", "is empty")])
+def test_a_notebook_that_is_not_nbformat_4_is_told_and_the_others_compared(tmp_path, content, told):
+    """Read and told as grading reads and tells it (``rnnlab_engine.grading``)."""
     folder = tmp_path / "submissions"
     functions = implementations(LAB)["loops"]
     write(folder, "max", notebook_with(LAB, functions))
@@ -183,7 +186,7 @@ def test_a_notebook_that_is_not_nbformat_4_is_told_and_the_others_compared(tmp_p
     (folder / "old.ipynb").write_text(content)
     found = compare(LAB, [folder], tmp_path / "out", progress=False)
     assert [(a, b) for a, b, _ in found.ranked()] == [("max", "ned")]
-    assert "old.ipynb is not a Jupyter notebook in nbformat 4" in next(c for c in found.codes if c.id == "old").problem
+    assert f"old.ipynb {told}" in next(c for c in found.codes if c.id == "old").problem
 
 
 def test_an_identical_pair_is_highlighted_whole_in_every_section(tmp_path):
@@ -202,6 +205,6 @@ def test_an_identical_pair_is_highlighted_whole_in_every_section(tmp_path):
 def test_a_passage_repeated_in_a_submission_is_highlighted_at_each_place():
     body = "def g(a):\n    return foo(bar, baz, qux, quux, a, b, c, d)\n\ndef h(a):\n    return foo(bar, baz, qux, quux, a, b, c, d)"
     codes = [StudentCode("x", {OTHER: body}), StudentCode("y", {OTHER: body})]
-    for boilerplate in (np.zeros(0, np.int64), np.array([1], np.int64)):
+    for boilerplate in (frozenset(), frozenset([1])):
         [(marks, _)] = shared_passages([Pair(0, 1, 1, 1.0, 1.0)], codes, boilerplate)
         assert highlighted(body, 0, len(body), marks)[1] == 1.0

@@ -432,7 +432,7 @@ def load_submission(path, submission_dir):
         if links:
             raise SubmissionError(f"{path.name} holds symbolic links ({', '.join(map(str, links[:3]))}); "
                                   "submit the files themselves.")
-        return _only_notebook(submission_dir, path.name)
+        return only_notebook(submission_dir, path.name)
     submission_dir.mkdir(parents=True)
     if not path.is_file():
         raise SubmissionError(f"{path} does not exist.")
@@ -450,13 +450,15 @@ def load_submission(path, submission_dir):
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as error:
             raise SubmissionError(f"the zip {path.name} cannot be unpacked ({error}); zip your "
                                   "notebook again without a password.") from None
-        return _only_notebook(submission_dir, f"the zip {path.name}")
+        return only_notebook(submission_dir, f"the zip {path.name}")
     target = submission_dir / (path.stem + ".ipynb")
     shutil.copy(path, target)
     return read_notebook(target, path.name)
 
 
-def _only_notebook(folder, what):
+def only_notebook(folder, what):
+    """The one notebook at the top of ``folder`` (``what``: how a message names the folder),
+    read and validated; a ``SubmissionError`` says what is wrong."""
     notebooks = list(folder.glob("*.ipynb"))
     if len(notebooks) != 1:
         raise SubmissionError(f"{what} holds {len(notebooks)} notebooks at its top level; it must "

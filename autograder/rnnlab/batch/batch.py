@@ -11,7 +11,6 @@ the grader's own failure) is kept in the submission's ``history/`` first (see ``
 
 import fcntl
 import hashlib
-import json
 import logging
 import socket
 import threading
@@ -302,13 +301,7 @@ def _labelled(result, submission, fingerprint):
 
 def previous_result(out, submission_id, fingerprint):
     """The stored result of this very submission and autograder (same fingerprint), or None."""
-    path = Path(out) / submission_id / "results.json"
-    try:
-        stored = json.loads(path.read_text())
-        if stored["rnnlab"]["fingerprint"] == fingerprint and stored["rnnlab"]["status"] != "error":
-            return results.SubmissionResult.from_gradescope(stored)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return None
+    stored = history.stored_result(Path(out) / submission_id)
+    return stored if stored and stored.fingerprint == fingerprint and stored.status != "error" else None
 
 

@@ -243,6 +243,12 @@ def _when(graded_at, path):
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H-%M-%S")
 
 
+def stored_result(folder):
+    """The result stored in the submission ``folder``'s results.json, or None where there is
+    none or it is not one."""
+    return _parsed(_read_bytes(Path(folder) / "results.json"))
+
+
 def _read_bytes(path):
     try:
         return Path(path).read_bytes()

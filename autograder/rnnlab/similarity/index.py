@@ -48,16 +48,16 @@ def fingerprint(text, boilerplate):
     taken out here, not by copydetect: with a window of one a hash repeats, and its removal
     (``np.intersect1d`` told the hashes are unique) drops all but one place of each repeat."""
     made = CodeFingerprint("code.py", NOISE_THRESHOLD, WINDOW, fp=io.StringIO(text))
-    if boilerplate is not None and len(boilerplate):
-        made.hashes -= set(boilerplate.tolist())
+    if boilerplate:
+        made.hashes -= boilerplate
         made.hash_idx = {value: places for value, places in made.hash_idx.items() if value in made.hashes}
         made.token_coverage = get_token_coverage(made.hash_idx, NOISE_THRESHOLD, len(made.filtered_code))
     return made
 
 
 def boilerplate_hashes(template_text):
-    """The fingerprints of the template's code, as copydetect takes them."""
-    return np.array(sorted(fingerprint(template_text, None).hashes), dtype=np.int64)
+    """The fingerprints of the template's code: a set, made once for every submission."""
+    return frozenset(fingerprint(template_text, None).hashes)
 
 
 def fingerprints(codes, boilerplate, progress=True):

@@ -13,6 +13,7 @@ compared; a piece Python cannot parse is kept as written.
 """
 
 import ast
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +21,15 @@ from pathlib import Path
 import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 
+from rnnlab_engine import grading
+from rnnlab_engine.grading import SubmissionError
+
 from ..authoring.labs import ROOT
 from ..batch.csvfiles import InputFileError
 
 OTHER = "other code"
-# A notebook or Python file is read only below this size (a submission may be hostile).
+# A notebook or Python file is read only below this size (a submission may be hostile; a
+# hand-in zip has grading's own limits).
 MAX_NOTEBOOK_BYTES = 50 * 2**20
 IPYTHON = TransformerManager()
 
@@ -168,34 +173,19 @@ def student_code(identifier, sources, template, known=False):
 
 
 def read_sources(path):
-    """The code of a submission or known solution at ``path``: a notebook's code cells, a
-    Python file, the notebook of a folder or of a hand-in zip.  Raises ``ValueError`` with
-    what is wrong."""
+    """The code of a submission or known solution at ``path``: a Python file, or the notebook
+    of a file, a folder or a hand-in zip, read and validated as grading reads it
+    (``rnnlab_engine.grading``).  Raises ``ValueError`` or ``SubmissionError`` with what is
+    wrong."""
     path = Path(path)
-    if path.is_dir():
-        notebooks = sorted(path.glob("*.ipynb"))
-        if len(notebooks) != 1:
-            raise ValueError(f"{path.name} holds {len(notebooks)} notebooks at its top level, not one")
-        path = notebooks[0]
-    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+    if path.is_file() and not zipfile.is_zipfile(path) and path.stat().st_size > MAX_NOTEBOOK_BYTES:
         raise ValueError(f"{path.name} is over {MAX_NOTEBOOK_BYTES // 2**20} MB")
-    if path.suffix == ".py":
+    if path.suffix == ".py" and path.is_file():
         return [path.read_text(encoding="utf-8", errors="replace")]
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.infolist() if m.filename.endswith(".ipynb") and "/" not in m.filename]
-            if len(members) != 1:
-                raise ValueError(f"the zip {path.name} holds {len(members)} notebooks at its top level, not one")
-            if members[0].file_size > MAX_NOTEBOOK_BYTES:
-                raise ValueError(f"the notebook in {path.name} is over {MAX_NOTEBOOK_BYTES // 2**20} MB")
-            raw = archive.read(members[0])
-    else:
-        raw = path.read_bytes()
-    try:
-        notebook = nbformat.reads(raw.decode("utf-8"), as_version=4)
-        return code_cells(notebook)
-    except Exception as error:  # nbformat's own errors, and a JSON that is no notebook
-        raise ValueError(f"{path.name} is not a Jupyter notebook in nbformat 4 ({type(error).__name__})") from None
+    if path.is_dir():  # read in place: the files handed in beside it are not copied
+        return code_cells(grading.only_notebook(path, path.name))
+    with tempfile.TemporaryDirectory(prefix="rnnlab-similarity-") as scratch:
+        return code_cells(grading.load_submission(path, Path(scratch) / "submission"))
 
 
 def read_student_code(identifier, path, template, known=False):
@@ -203,7 +193,7 @@ def read_student_code(identifier, path, template, known=False):
     ``StudentCode`` with no sections and the ``problem``."""
     try:
         return student_code(identifier, read_sources(path), template, known)
-    except (OSError, ValueError, RecursionError, MemoryError) as error:
+    except (OSError, ValueError, SubmissionError, RecursionError, MemoryError) as error:
         return StudentCode(identifier, {}, known, problem=str(error) or type(error).__name__)
 
 

@@ -97,3 +97,15 @@ def test_the_student_guide_says_what_the_student_zip_installs():
     assert install in guide and install in STUDENT_README
     assert f"JupyterLab {JUPYTERLAB.split('==')[1]}" in guide
     assert f"otter-grader {version('otter-grader')}" in guide
+
+
+def test_the_readmes_table_gives_each_labs_points_as_the_lab_has_them():
+    from rnnlab.authoring.labs import load_lab
+
+    rows = {line.split("`")[1]: line for line in README.read_text().splitlines() if line.startswith("| [`")}
+    for lab in available_labs():
+        described = load_lab(lab)
+        autograded = [q for q in described.questions.values() if not q.manual]
+        by_hand = sum(q.points for q in described.manual_questions)
+        expected = f"| {described.points:g} in {len(autograded)} questions" + (f", + {by_hand:g} by hand |" if by_hand else " |")
+        assert expected in rows[lab], rows[lab]
